@@ -1,0 +1,62 @@
+# syntax=docker/dockerfile:1
+#
+# One image for all three Switchboard services. Pick the service with the command:
+#   python -m workitem | python -m router | python -m callback
+# docker-compose.yml sets the command, environment and health check of each one.
+
+ARG PYTHON_IMAGE=python:3.11-slim
+
+# --- build: install the five distributions (non-editable) into a virtualenv -----------------
+FROM ${PYTHON_IMAGE} AS build
+
+ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PYTHONDONTWRITEBYTECODE=1 \
+    VIRTUAL_ENV=/opt/venv \
+    PATH=/opt/venv/bin:$PATH
+
+RUN python -m venv /opt/venv
+
+WORKDIR /src
+COPY schemas/ schemas/
+COPY runtime/ runtime/
+COPY services/ services/
+
+# Dependency order: the wire contract, then the shared runtime, then the services. Each
+# step finds the previous local distributions already installed, so pip never looks for
+# switchboard-* on an index.
+RUN --mount=type=cache,target=/root/.cache/pip \
+    pip install ./schemas \
+ && pip install ./runtime \
+ && pip install ./services/workitem \
+ && pip install ./services/router \
+ && pip install ./services/callback \
+ && pip check
+
+# --- final: slim runtime, non-root -----------------------------------------------------------
+FROM ${PYTHON_IMAGE} AS final
+
+ENV PYTHONUNBUFFERED=1 \
+    PYTHONDONTWRITEBYTECODE=1 \
+    VIRTUAL_ENV=/opt/venv \
+    PATH=/opt/venv/bin:$PATH \
+    ROUTING_CONFIG=/app/services/router/src/router/routing.yaml
+
+RUN groupadd --system --gid 10001 switchboard \
+ && useradd --system --uid 10001 --gid switchboard --home-dir /app --no-create-home \
+        --shell /usr/sbin/nologin switchboard
+
+COPY --from=build /opt/venv /opt/venv
+
+# The sources stay readable (root-owned) under /app: ROUTING_CONFIG defaults to the routing
+# file shipped with the router, and operators can mount their own over it.
+WORKDIR /app
+COPY schemas/ /app/schemas/
+COPY runtime/ /app/runtime/
+COPY services/ /app/services/
+
+USER 10001:10001
+
+# workitem, callback, router
+EXPOSE 8001 8002 8003
+
+CMD ["python", "-c", "print('switchboard image: run python -m workitem | router | callback')"]

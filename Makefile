@@ -1,0 +1,56 @@
+# Switchboard — the two commands a newcomer needs are `make run` and `make test`.
+# Every target installs what is missing into ./.venv first (Python 3.11+ and network
+# access to PyPI are the only prerequisites).
+
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+UV     := $(VENV)/bin/uv
+STAMP  := $(VENV)/.switchboard-installed
+PACKAGES := schemas runtime services/workitem services/router services/callback
+MANIFESTS := $(foreach p,$(PACKAGES),$(p)/pyproject.toml) requirements-dev.txt constraints.txt
+
+.DEFAULT_GOAL := help
+.PHONY: help install run test lint format unit integration clean
+
+help:
+	@echo "make run    start Kafka+Redis (embedded unless KAFKA_BOOTSTRAP_SERVERS/REDIS_URL are set) and the three services"
+	@echo "make test   lint (ruff, mypy strict) and the whole test suite against real brokers"
+	@echo "make lint   ruff + mypy only;  make format   apply ruff's formatting"
+
+install: $(STAMP)
+
+# A fresh project virtualenv, independent of any virtualenv that happens to be active.
+$(STAMP): $(MANIFESTS)
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@$(PY) -m pip install --quiet --disable-pip-version-check uv
+	@env -u VIRTUAL_ENV $(UV) pip install --quiet --python $(PY) -c constraints.txt \
+		$(foreach p,$(PACKAGES),-e $(p)) -r requirements-dev.txt
+	@touch $@
+
+run: install
+	@env -u VIRTUAL_ENV $(PY) -m switchboard_runtime.devstack
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy $(foreach p,$(PACKAGES),$(p)/src) conftest.py
+	@# test trees are checked one at a time: each has its own conftest module
+	@for d in $(foreach p,$(PACKAGES),$(p)/tests) tests; do \
+		echo "mypy $$d"; $(VENV)/bin/mypy $$d || exit 1; done
+
+format: install
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+test: lint
+	env -u VIRTUAL_ENV $(PY) -m pytest
+
+unit: install
+	$(PY) -m pytest -m "not integration"
+
+integration: install
+	$(PY) -m pytest -m integration
+
+clean:
+	rm -rf $(VENV) .run .mypy_cache .ruff_cache .pytest_cache

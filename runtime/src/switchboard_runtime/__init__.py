@@ -1,0 +1,1 @@
+"""Shared runtime pieces of the Switchboard services (no business rules live here)."""

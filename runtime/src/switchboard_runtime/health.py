@@ -1,0 +1,47 @@
+"""Health and metrics endpoints every service exposes."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Mapping
+
+from fastapi import APIRouter, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+Check = Callable[[], Awaitable[bool]]
+
+
+def health_router(checks: Mapping[str, Check], timeout: float = 2.5) -> APIRouter:
+    """``/health/live`` (the process answers), ``/health/ready`` (every check passes), metrics."""
+    router = APIRouter(tags=["operations"])
+
+    @router.get("/health/live")
+    async def live() -> dict[str, str]:
+        return {"status": "live"}
+
+    @router.get("/health/ready")
+    async def ready() -> JSONResponse:
+        names = list(checks)
+        results = await asyncio.gather(*(_bounded(checks[n], timeout) for n in names))
+        status = dict(zip(names, results, strict=True))
+        ok = all(results)
+        body = {
+            "status": "ready" if ok else "not_ready",
+            "checks": {n: "ok" if r else "failing" for n, r in status.items()},
+        }
+        return JSONResponse(body, status_code=200 if ok else 503)
+
+    @router.get("/metrics")
+    async def metrics() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    return router
+
+
+async def _bounded(check: Check, timeout: float) -> bool:
+    try:
+        async with asyncio.timeout(timeout):
+            return await check()
+    except Exception:
+        return False

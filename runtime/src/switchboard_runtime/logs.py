@@ -1,0 +1,65 @@
+"""structlog set-up: JSON outside a terminal, a correlation id on every line."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import uuid
+from collections.abc import Iterator, MutableMapping
+from contextlib import contextmanager
+from typing import Any
+
+import structlog
+
+_PROCESS_CORRELATION_ID = f"proc-{uuid.uuid4().hex[:12]}"
+
+
+def _ensure_correlation_id(
+    _logger: Any, _name: str, event_dict: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
+    event_dict.setdefault("correlation_id", _PROCESS_CORRELATION_ID)
+    return event_dict
+
+
+def configure_logging(service: str, fmt: str = "auto", level: str = "INFO") -> None:
+    """Configure structlog (and the stdlib root logger) for one service process."""
+    use_console = fmt == "console" or (fmt == "auto" and sys.stderr.isatty())
+    renderer: Any = (
+        structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
+        if use_console
+        else structlog.processors.JSONRenderer()
+    )
+    shared: list[Any] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.processors.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        _ensure_correlation_id,
+    ]
+    structlog.configure(
+        processors=[*shared, structlog.processors.format_exc_info, renderer],
+        wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level)),
+        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        cache_logger_on_first_use=False,
+    )
+    structlog.contextvars.bind_contextvars(service=service)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
+            foreign_pre_chain=[*shared, structlog.stdlib.add_logger_name],
+        )
+    )
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(logging.WARNING if level == "INFO" else level)
+
+
+@contextmanager
+def correlation(correlation_id: str | None, **fields: Any) -> Iterator[None]:
+    """Bind a correlation id (and extra fields) to every log line in this block."""
+    cid = correlation_id or f"gen-{uuid.uuid4().hex[:12]}"
+    tokens = structlog.contextvars.bind_contextvars(correlation_id=cid, **fields)
+    try:
+        yield
+    finally:
+        structlog.contextvars.reset_contextvars(**tokens)

@@ -1,0 +1,147 @@
+"""Transactional outbox on a Redis stream, and the relay that drains it into Kafka.
+
+A service's Lua script changes state and appends the resulting events to the
+outbox stream in one atomic step (use ``OUTBOX_LUA`` inside the script). The relay
+publishes the stream to Kafka and deletes entries only after Kafka acknowledged
+them, so an event is never lost; after a crash it may be published twice, and
+every consumer de-duplicates by CloudEvents ``id``.
+
+One replica at a time holds a lease on the stream and relays it, which keeps the
+stream's order on each Kafka partition.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Sequence
+from typing import cast
+
+import structlog
+from aiokafka import AIOKafkaProducer
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from switchboard_runtime.metrics import OUTBOX_PENDING, OUTBOX_PUBLISHED
+
+log = structlog.get_logger(__name__)
+
+CONTENT_TYPE_HEADER = ("content-type", b"application/cloudevents+json")
+
+# Paste into a service script: outbox_add(stream_key, topic, kafka_key, event_json)
+OUTBOX_LUA = """
+local function outbox_add(stream, topic, key, value)
+  redis.call('XADD', stream, '*', 't', topic, 'k', key, 'v', value)
+end
+"""
+
+_LEASE_LUA = """
+local holder = redis.call('GET', KEYS[1])
+if holder == ARGV[1] then
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  return 1
+end
+if not holder then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+  return 1
+end
+return 0
+"""
+
+_RELEASE_LUA = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+
+Entry = tuple[bytes, dict[bytes, bytes]]
+
+
+class OutboxRelay:
+    """Publishes one outbox stream to Kafka, in order, acknowledging only what Kafka took."""
+
+    def __init__(
+        self,
+        redis: Redis,
+        producer: AIOKafkaProducer,
+        *,
+        stream: str,
+        lease_key: str,
+        service: str,
+        batch_size: int = 500,
+        lease_ms: int = 3000,
+        block_ms: int = 1000,
+    ) -> None:
+        self._redis = redis
+        self._producer = producer
+        self._stream = stream
+        self._lease_key = lease_key
+        self._service = service
+        self._batch_size = batch_size
+        self._lease_ms = lease_ms
+        self._block_ms = min(block_ms, lease_ms // 3)
+        self._me = f"{service}-{uuid.uuid4().hex[:10]}"
+        self._lease = redis.register_script(_LEASE_LUA)
+        self._release = redis.register_script(_RELEASE_LUA)
+        self._stopping = asyncio.Event()
+        self.published = 0
+
+    async def run(self) -> None:
+        """Relay until ``stop()``; Redis or Kafka failures are retried with back-off."""
+        last_id = b"0-0"
+        backoff = 0.05
+        while not self._stopping.is_set():
+            try:
+                if not await self._lease(keys=[self._lease_key], args=[self._me, self._lease_ms]):
+                    await self._pause(self._lease_ms / 3000)
+                    continue
+                last_id = await self._relay_once(last_id)
+                backoff = 0.05
+            except (TimeoutError, RedisError, OSError) as exc:
+                log.warning("outbox_relay_retrying", error=repr(exc), backoff_s=backoff)
+                await self._pause(backoff)
+                backoff = min(backoff * 2, 2.0)
+            except Exception as exc:
+                log.warning("outbox_publish_failed", error=repr(exc), backoff_s=backoff)
+                await self._pause(backoff)
+                backoff = min(backoff * 2, 2.0)
+
+    async def _relay_once(self, last_id: bytes) -> bytes:
+        entries = cast(list[Entry], await self._redis.xrange(self._stream, count=self._batch_size))
+        if not entries:
+            # Block until something newer than what we last relayed is appended.
+            await self._redis.xread({self._stream: last_id}, count=1, block=self._block_ms)
+            return last_id
+        await self._publish(entries)
+        ids = [entry_id for entry_id, _ in entries]
+        await self._redis.xdel(self._stream, *ids)
+        self.published += len(ids)
+        OUTBOX_PUBLISHED.labels(self._service).inc(len(ids))
+        OUTBOX_PENDING.labels(self._service).set(await self._redis.xlen(self._stream))
+        return ids[-1]
+
+    async def _publish(self, entries: Sequence[Entry]) -> None:
+        futures = []
+        for _, fields in entries:
+            futures.append(
+                await self._producer.send(
+                    fields[b"t"].decode(),
+                    value=fields[b"v"],
+                    key=fields[b"k"],
+                    headers=[CONTENT_TYPE_HEADER],
+                )
+            )
+        await asyncio.gather(*futures)
+
+    async def _pause(self, seconds: float) -> None:
+        try:
+            async with asyncio.timeout(seconds):
+                await self._stopping.wait()
+        except TimeoutError:
+            pass
+
+    async def stop(self) -> None:
+        self._stopping.set()
+        try:
+            await self._release(keys=[self._lease_key], args=[self._me])
+        except RedisError:
+            log.warning("outbox_lease_release_failed")

@@ -1,0 +1,146 @@
+"""The consuming side of a service: decode, dead-letter, de-duplicate, apply, retry.
+
+Handlers stay plain async functions ``(event, command) -> outcome``. This pipeline
+guarantees that a record is either applied or dead-lettered before its offset is
+committed, that bad input never stops the partition, and that an outage of Redis or
+Kafka is waited out rather than turned into a crash loop or a lost record.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Mapping
+
+import structlog
+from aiokafka import AIOKafkaProducer
+from pydantic import BaseModel
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+from switchboard_schemas.decode import MessageRejected, decode_command
+from switchboard_schemas.envelope import CloudEvent
+
+from switchboard_runtime.dlq import SourceRecord, dead_letter
+from switchboard_runtime.logs import correlation
+from switchboard_runtime.metrics import COMMAND_SECONDS, COMMANDS, DEAD_LETTERS
+
+log = structlog.get_logger(__name__)
+
+Handler = Callable[[CloudEvent, BaseModel], Awaitable[str]]
+TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
+    RedisConnectionError,
+    RedisTimeoutError,
+    OSError,
+    asyncio.TimeoutError,
+)
+MAX_BACKOFF_S = 5.0
+
+
+class CommandInvalid(Exception):  # noqa: N818 - reads as "the command is invalid"
+    """A well-formed command that can never be applied (e.g. cancel of an unknown item)."""
+
+    def __init__(self, error: str, detail: str) -> None:
+        super().__init__(f"{error}: {detail}")
+        self.error = error
+        self.detail = detail
+
+
+class CommandPipeline:
+    """Applies the records of one topic through the handler for their CloudEvents type."""
+
+    def __init__(
+        self,
+        *,
+        service: str,
+        tenant: str,
+        producer: AIOKafkaProducer,
+        handlers: Mapping[str, tuple[type[BaseModel], Handler]],
+        max_bytes: int,
+        default_region: str | None,
+        attempts: int,
+    ) -> None:
+        self._service = service
+        self._tenant = tenant
+        self._producer = producer
+        self._handlers = handlers
+        self._models = {t: model for t, (model, _) in handlers.items()}
+        self._max_bytes = max_bytes
+        self._region = default_region
+        self._attempts = attempts
+
+    async def handle(self, record: SourceRecord) -> None:
+        """Apply or dead-letter one record; returns only when one of the two happened."""
+        started = time.perf_counter()
+        try:
+            event, command = decode_command(
+                record.value or b"",
+                allowed=self._models,
+                max_bytes=self._max_bytes,
+                default_region=self._region,
+            )
+        except MessageRejected as rejected:
+            await self._dead_letter(record, rejected.error, rejected.detail, "unknown")
+            return
+        with correlation(event.correlationid or event.id, ce_id=event.id, ce_type=event.type):
+            if event.tenantid != self._tenant:
+                detail = f"this deployment serves tenant {self._tenant!r}, not {event.tenantid!r}"
+                await self._dead_letter(record, "unknown_tenant", detail, event.type)
+                return
+            outcome = await self._apply(record, event, command)
+            COMMANDS.labels(self._service, event.type, outcome).inc()
+            COMMAND_SECONDS.labels(self._service).observe(time.perf_counter() - started)
+
+    async def _apply(self, record: SourceRecord, event: CloudEvent, command: BaseModel) -> str:
+        _, handler = self._handlers[event.type]
+        failures = 0
+        backoff = 0.05
+        while True:
+            try:
+                outcome = await handler(event, command)
+                log.info(
+                    "command_applied",
+                    outcome=outcome,
+                    offset=record.offset,
+                    partition=record.partition,
+                )
+                return outcome
+            except CommandInvalid as invalid:
+                await self._dead_letter(record, invalid.error, invalid.detail, event.type)
+                return "dead_lettered"
+            except TRANSIENT_ERRORS as exc:
+                log.warning(
+                    "command_waiting_for_infrastructure", error=repr(exc), backoff_s=backoff
+                )
+            except Exception as exc:
+                failures += 1
+                log.exception("command_failed", attempt=failures, error=repr(exc))
+                if failures >= self._attempts:
+                    await self._dead_letter(record, "processing_error", repr(exc), event.type)
+                    return "dead_lettered"
+            await asyncio.sleep(backoff)
+            backoff = min(backoff * 2, MAX_BACKOFF_S)
+
+    async def _dead_letter(
+        self, record: SourceRecord, error: str, detail: str, ce_type: str
+    ) -> None:
+        backoff = 0.05
+        while True:
+            try:
+                await dead_letter(
+                    self._producer, record, error=error, detail=detail, service=self._service
+                )
+                break
+            except Exception as exc:
+                log.warning("dead_letter_retrying", error=repr(exc), backoff_s=backoff)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, MAX_BACKOFF_S)
+        DEAD_LETTERS.labels(self._service, record.topic, error).inc()
+        COMMANDS.labels(self._service, ce_type, "dead_lettered").inc()
+        log.warning(
+            "command_dead_lettered",
+            error=error,
+            detail=detail[:300],
+            topic=record.topic,
+            partition=record.partition,
+            offset=record.offset,
+        )

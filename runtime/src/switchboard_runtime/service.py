@@ -1,0 +1,179 @@
+"""Process plumbing shared by the services: connect, relay the outbox, consume, stop.
+
+A ``ServiceRuntime`` is created by a service's composition root and started from its
+HTTP app's lifespan. The HTTP server answers ``/health/live`` at once; connecting to
+Redis and Kafka happens in the background, retried until it works, and
+``/health/ready`` says when the service is fully up. Nothing here crashes the process
+because a broker is briefly away.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable, Sequence
+
+import structlog
+from aiokafka import AIOKafkaProducer
+from aiokafka.structs import ConsumerRecord
+from fastapi import FastAPI
+from faststream.kafka import KafkaBroker
+from redis.asyncio import Redis
+
+from switchboard_runtime.dlq import SourceRecord
+from switchboard_runtime.health import Check, health_router
+from switchboard_runtime.kafka import ensure_topics, kafka_answers, make_producer
+from switchboard_runtime.outbox import OutboxRelay
+from switchboard_runtime.redis_keys import Keys
+from switchboard_runtime.settings import CommonSettings
+
+log = structlog.get_logger(__name__)
+
+RegisterSubscribers = Callable[[KafkaBroker, AIOKafkaProducer], None]
+
+
+def source_record(raw: ConsumerRecord[bytes, bytes]) -> SourceRecord:
+    """The parts of a consumed aiokafka record the pipeline and the DLQ need."""
+    return SourceRecord(
+        topic=raw.topic,
+        partition=raw.partition,
+        offset=raw.offset,
+        key=raw.key,
+        value=raw.value,
+        headers=tuple(raw.headers or ()),
+    )
+
+
+class ServiceRuntime:
+    """Owns one service's Redis client, Kafka producer, outbox relay and consumers."""
+
+    def __init__(
+        self,
+        settings: CommonSettings,
+        *,
+        service: str,
+        topics: Sequence[str],
+        register_subscribers: RegisterSubscribers | None = None,
+        relay_outbox: bool = True,
+    ) -> None:
+        self.settings = settings
+        self.service = service
+        self.keys = Keys(settings.tenant_id)
+        self.redis: Redis = Redis.from_url(
+            settings.redis_url,
+            socket_timeout=5,
+            socket_connect_timeout=2,
+            health_check_interval=10,
+        )
+        self._topics = list(topics)
+        self._register = register_subscribers
+        self._relay_outbox = relay_outbox
+        self.producer: AIOKafkaProducer | None = None
+        self.broker: KafkaBroker | None = None
+        self.relay: OutboxRelay | None = None
+        self.started = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+
+    @property
+    def group_id(self) -> str:
+        return f"switchboard-{self.service}"
+
+    async def start(self) -> None:
+        """Begin connecting in the background; returns at once."""
+        self._tasks.append(asyncio.create_task(self._connect(), name=f"{self.service}-connect"))
+
+    async def _connect(self) -> None:
+        backoff = 0.2
+        while True:
+            try:
+                await self._connect_once()
+                break
+            except Exception as exc:
+                log.warning("startup_waiting_for_brokers", error=repr(exc), backoff_s=backoff)
+                await self._close_producer()
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 5.0)
+        self.started.set()
+        log.info(
+            "service_started",
+            kafka=self.settings.kafka_bootstrap_servers,
+            consumer_group=self.group_id if self._register else None,
+        )
+
+    async def _connect_once(self) -> None:
+        await self.redis.ping()
+        await ensure_topics(self.settings, self._topics)
+        if self.producer is None:
+            self.producer = make_producer(self.settings, client_id=self.service)
+            await self.producer.start()
+        if self._relay_outbox and self.relay is None:
+            self.relay = OutboxRelay(
+                self.redis,
+                self.producer,
+                stream=self.keys.outbox(self.service),
+                lease_key=self.keys.outbox_lease(self.service),
+                service=self.service,
+                batch_size=self.settings.outbox_batch_size,
+                lease_ms=self.settings.outbox_lease_ms,
+            )
+            self._tasks.append(asyncio.create_task(self.relay.run(), name="outbox-relay"))
+        if self._register is not None and self.broker is None:
+            broker = KafkaBroker(
+                self.settings.kafka_bootstrap_servers,
+                client_id=f"{self.service}-consumer",
+                logger=logging.getLogger(f"faststream.{self.service}"),
+            )
+            self._register(broker, self.producer)
+            await broker.start()
+            self.broker = broker
+
+    async def _close_producer(self) -> None:
+        if self.producer is not None and self.relay is None:
+            with contextlib.suppress(Exception):
+                await self.producer.stop()
+            self.producer = None
+
+    async def stop(self) -> None:
+        """Stop consuming, finish the in-flight work, flush the relay, close clients."""
+        if self.broker is not None:
+            await self.broker.stop()
+        if self.relay is not None:
+            await self.relay.stop()
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self.producer is not None:
+            await self.producer.stop()
+        await self.redis.aclose()
+        log.info("service_stopped")
+
+    def checks(self) -> dict[str, Check]:
+        """Readiness checks: Redis and Kafka answer now, and start-up has finished."""
+
+        async def redis_ok() -> bool:
+            return bool(await self.redis.ping())
+
+        async def kafka_ok() -> bool:
+            return self.producer is not None and await kafka_answers(self.producer)
+
+        async def started_ok() -> bool:
+            return self.started.is_set()
+
+        return {"redis": redis_ok, "kafka": kafka_ok, "started": started_ok}
+
+    @contextlib.asynccontextmanager
+    async def lifespan(self, _app: FastAPI) -> AsyncIterator[None]:
+        await self.start()
+        try:
+            yield
+        finally:
+            await self.stop()
+
+
+def service_app(runtime: ServiceRuntime, title: str) -> FastAPI:
+    """An ASGI app whose lifespan runs ``runtime``, with the health and metrics routes."""
+    app = FastAPI(title=title, version="0.1.0", lifespan=runtime.lifespan)
+    app.include_router(health_router(runtime.checks()))
+    app.state.runtime = runtime
+    return app

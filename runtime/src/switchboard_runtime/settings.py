@@ -1,0 +1,61 @@
+"""Settings every Switchboard service shares, read from the environment."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class CommonSettings(BaseSettings):
+    """Environment variables understood by every service (names are part of the contract)."""
+
+    model_config = SettingsConfigDict(env_prefix="", extra="ignore", case_sensitive=False)
+
+    kafka_bootstrap_servers: str = Field(
+        "127.0.0.1:9092", description="Comma-separated Kafka bootstrap servers."
+    )
+    redis_url: str = Field("redis://127.0.0.1:6379/0", description="Redis (or Valkey) URL.")
+    tenant_id: str = Field(
+        "default",
+        pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$",
+        description="Tenant this deployment serves; its Redis keys share one hash tag.",
+    )
+    kafka_topic_partitions: int = Field(
+        6, ge=1, le=1024, description="Partitions for topics the service creates."
+    )
+    kafka_replication_factor: int = Field(
+        1, ge=1, le=7, description="Replication factor for topics the service creates."
+    )
+    kafka_enable_idempotence: bool = Field(
+        False, description="Idempotent producer; turn on for real Kafka (Tansu refuses it)."
+    )
+    max_message_bytes: int = Field(
+        65536, ge=1024, le=10_485_760, description="Commands larger than this go to the DLQ."
+    )
+    default_phone_region: str | None = Field(
+        None,
+        pattern=r"^[A-Z]{2}$",
+        description="ISO country used to read national phone numbers (e.g. US, GB).",
+    )
+    log_format: Literal["auto", "json", "console"] = Field(
+        "auto", description="auto = console on a terminal, JSON otherwise."
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    http_host: str = Field("0.0.0.0", description="Interface the HTTP server binds.")
+    outbox_batch_size: int = Field(
+        500, ge=1, le=10_000, description="Outbox entries the relay publishes per round."
+    )
+    outbox_lease_ms: int = Field(
+        3000, ge=200, le=60_000, description="How long a relay holds the outbox lease."
+    )
+    dedupe_ttl_seconds: int = Field(
+        7 * 24 * 3600, ge=60, description="How long processed command ids are remembered."
+    )
+    idempotency_ttl_seconds: int = Field(
+        24 * 3600, ge=60, description="How long an HTTP Idempotency-Key is remembered."
+    )
+    processing_attempts: int = Field(
+        3, ge=1, le=100, description="Attempts at a command that fails on a bug before DLQ."
+    )

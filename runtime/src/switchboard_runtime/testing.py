@@ -1,0 +1,192 @@
+"""pytest plugin: real brokers for the test session, plus helpers to drive services.
+
+Brokers, in order of preference: those named by ``KAFKA_BOOTSTRAP_SERVERS`` /
+``REDIS_URL``; else testcontainers (Kafka in KRaft mode, Redis) when a Docker engine
+answers; else the embedded Tansu + Valkey on free ports. ``SWITCHBOARD_TEST_BROKERS``
+= ``embedded`` or ``containers`` forces a choice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+import uvicorn
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.structs import ConsumerRecord
+from fastapi import FastAPI
+
+from switchboard_runtime.embedded import EmbeddedStack, free_port
+
+
+@dataclass(frozen=True)
+class Brokers:
+    kafka_bootstrap_servers: str
+    redis_url: str
+    origin: str
+
+
+def docker_answers() -> bool:
+    """True when a Docker engine answers a ping (testcontainers can start containers)."""
+    try:
+        import docker  # noqa: PLC0415 - optional, only with testcontainers
+
+        client = docker.from_env(timeout=3)
+        try:
+            return bool(client.ping())
+        finally:
+            client.close()
+    except Exception:
+        return False
+
+
+def _containers(stack: contextlib.ExitStack) -> tuple[str, str]:
+    from testcontainers.community.kafka import KafkaContainer  # noqa: PLC0415
+    from testcontainers.community.redis import RedisContainer  # noqa: PLC0415
+
+    kafka = stack.enter_context(KafkaContainer("confluentinc/cp-kafka:7.6.0").with_kraft())
+    redis = stack.enter_context(RedisContainer("redis:7.4"))
+    host, port = redis.get_container_host_ip(), redis.get_exposed_port(6379)
+    return str(kafka.get_bootstrap_server()), f"redis://{host}:{port}/0"
+
+
+@pytest.fixture(scope="session")
+def brokers() -> Iterator[Brokers]:
+    """A real Kafka-API broker and a real Redis-API server for the whole session."""
+    kafka = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
+    redis = os.environ.get("REDIS_URL")
+    choice = os.environ.get("SWITCHBOARD_TEST_BROKERS", "auto")
+    with contextlib.ExitStack() as stack:
+        if kafka and redis:
+            yield Brokers(kafka, redis, "environment")
+            return
+        if choice == "containers" or (choice == "auto" and docker_answers()):
+            kafka_c, redis_c = _containers(stack)
+            yield Brokers(kafka or kafka_c, redis or redis_c, "testcontainers")
+            return
+        embedded = stack.enter_context(EmbeddedStack())
+        yield Brokers(kafka or embedded.start_kafka(), redis or embedded.start_redis(), "embedded")
+
+
+async def eventually(
+    probe: Callable[[], Any], timeout: float = 10.0, interval: float = 0.05
+) -> Any:
+    """Await ``probe()`` (sync or async) until it returns something truthy, or fail."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    last: Any = None
+    while asyncio.get_running_loop().time() < deadline:
+        last = probe()
+        if asyncio.iscoroutine(last):
+            last = await last
+        if last:
+            return last
+        await asyncio.sleep(interval)
+    raise AssertionError(f"condition not met within {timeout} s (last value: {last!r})")
+
+
+@contextlib.asynccontextmanager
+async def serving(app: FastAPI, port: int | None = None) -> AsyncIterator[str]:
+    """Run ``app`` with uvicorn on a free port in this event loop; yields its base URL."""
+    port = port or free_port()
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, log_config=None, access_log=False, lifespan="on"
+    )
+    server = uvicorn.Server(config)
+    server.capture_signals = contextlib.nullcontext  # type: ignore[method-assign,assignment]
+    task = asyncio.create_task(server.serve())
+    try:
+        await eventually(lambda: server.started or task.done(), timeout=30)
+        if task.done():
+            task.result()
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await asyncio.wait_for(task, 30)
+
+
+class KafkaTap:
+    """Reads a topic from the moment it was opened: assign (no group join), seek to end."""
+
+    def __init__(self, bootstrap: str, topic: str) -> None:
+        self._topic = topic
+        self._consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+        self.records: list[ConsumerRecord[bytes, bytes]] = []
+
+    async def __aenter__(self) -> KafkaTap:
+        await self._consumer.start()
+        partitions = await eventually(
+            lambda: self._consumer.partitions_for_topic(self._topic), timeout=10
+        )
+        assigned = [TopicPartition(self._topic, p) for p in sorted(partitions)]
+        self._consumer.assign(assigned)
+        await self._consumer.seek_to_end(*assigned)
+        for tp in assigned:  # resolve the end offsets now, not lazily at first fetch
+            await self._consumer.position(tp)
+        return self
+
+    async def __aexit__(self, *_exc: object) -> None:
+        await self._consumer.stop()
+
+    async def _poll(self) -> None:
+        batches = await self._consumer.getmany(timeout_ms=100)
+        for records in batches.values():
+            self.records.extend(records)
+
+    async def wait_for(
+        self,
+        match: Callable[[ConsumerRecord[bytes, bytes]], bool],
+        timeout: float = 15.0,
+        count: int = 1,
+    ) -> list[ConsumerRecord[bytes, bytes]]:
+        """The first ``count`` records that ``match``, waiting up to ``timeout`` seconds."""
+
+        async def found() -> list[ConsumerRecord[bytes, bytes]]:
+            await self._poll()
+            hits = [r for r in self.records if match(r)]
+            return hits if len(hits) >= count else []
+
+        hits: list[ConsumerRecord[bytes, bytes]] = await eventually(found, timeout=timeout)
+        return hits[:count]
+
+    async def read_to_end(self) -> list[ConsumerRecord[bytes, bytes]]:
+        """Read all the topic holds right now: a deterministic check that nothing else came."""
+        assigned = list(self._consumer.assignment())
+        ends = await self._consumer.end_offsets(assigned)
+
+        async def caught_up() -> bool:
+            await self._poll()
+            for tp in assigned:
+                if await self._consumer.position(tp) < ends[tp]:
+                    return False
+            return True
+
+        await eventually(caught_up, timeout=15)
+        return self.records
+
+
+def cloud_event(record: ConsumerRecord[bytes, bytes]) -> dict[str, Any]:
+    """The record's value as a JSON object, or {} when it is not JSON."""
+    try:
+        value = json.loads(record.value or b"")
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+Match = Callable[[ConsumerRecord[bytes, bytes]], bool]
+
+
+def of_type(ce_type: str, subject: str) -> Match:
+    """Matches CloudEvents of ``ce_type`` about ``subject`` (usually a work item id)."""
+
+    def match(record: ConsumerRecord[bytes, bytes]) -> bool:
+        event = cloud_event(record)
+        return event.get("type") == ce_type and event.get("subject") == subject
+
+    return match

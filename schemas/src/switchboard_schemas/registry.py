@@ -1,0 +1,132 @@
+"""Which payload model belongs to which CloudEvents ``type``, per topic."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
+
+from pydantic import BaseModel
+
+from switchboard_schemas import topics
+from switchboard_schemas.agent import (
+    AcceptOffer,
+    AgentStatusCommand,
+    CompleteItem,
+    DialOutbound,
+    EndItem,
+    HoldItem,
+    RejectOffer,
+    ResumeItem,
+    SkipOutbound,
+)
+from switchboard_schemas.agent_events import (
+    AgentStatusChanged,
+    CommandRejected,
+    OfferMade,
+    OfferRevoked,
+)
+from switchboard_schemas.callback import (
+    CallbackCancelled,
+    CallbackCompleted,
+    CallbackFailed,
+    CallbackMissed,
+    CallbackRetryScheduled,
+    CallbackScheduled,
+    CancelCallback,
+    RecordDialOutcome,
+    RequestCallback,
+)
+from switchboard_schemas.fields import WireModel
+from switchboard_schemas.lifecycle import (
+    WorkItemAccepted,
+    WorkItemArchived,
+    WorkItemCancelled,
+    WorkItemCancelRequested,
+    WorkItemCompleted,
+    WorkItemCreated,
+    WorkItemDialed,
+    WorkItemHeld,
+    WorkItemOffered,
+    WorkItemOfferExpired,
+    WorkItemOfferRejected,
+    WorkItemQueued,
+    WorkItemResumed,
+    WorkItemSkipped,
+    WorkItemWrapupExpired,
+    WorkItemWrapupStarted,
+)
+from switchboard_schemas.workitem import CancelWorkItem, CreateWorkItem
+
+ModelMap = Mapping[str, type[BaseModel]]
+
+
+def _by_type(*models: type[WireModel]) -> ModelMap:
+    table: dict[str, type[BaseModel]] = {}
+    for model in models:
+        if model.TYPE in table:
+            raise ValueError(f"duplicate type {model.TYPE!r}")
+        table[model.TYPE] = model
+    return MappingProxyType(table)
+
+
+WORKITEM_COMMAND_MODELS = _by_type(CreateWorkItem, CancelWorkItem)
+CALLBACK_COMMAND_MODELS = _by_type(RequestCallback, CancelCallback, RecordDialOutcome)
+AGENT_COMMAND_MODELS = _by_type(
+    AgentStatusCommand,
+    AcceptOffer,
+    RejectOffer,
+    HoldItem,
+    ResumeItem,
+    EndItem,
+    CompleteItem,
+    DialOutbound,
+    SkipOutbound,
+)
+WORKITEM_EVENT_MODELS = _by_type(
+    WorkItemCreated,
+    WorkItemQueued,
+    WorkItemOffered,
+    WorkItemOfferRejected,
+    WorkItemOfferExpired,
+    WorkItemAccepted,
+    WorkItemHeld,
+    WorkItemResumed,
+    WorkItemWrapupStarted,
+    WorkItemWrapupExpired,
+    WorkItemCompleted,
+    WorkItemCancelled,
+    WorkItemCancelRequested,
+    WorkItemArchived,
+    WorkItemSkipped,
+    WorkItemDialed,
+    CallbackScheduled,
+    CallbackRetryScheduled,
+    CallbackCompleted,
+    CallbackFailed,
+    CallbackMissed,
+    CallbackCancelled,
+)
+AGENT_EVENT_MODELS = _by_type(OfferMade, OfferRevoked, AgentStatusChanged, CommandRejected)
+
+MODELS_BY_TOPIC: Mapping[str, ModelMap] = MappingProxyType(
+    {
+        topics.WORKITEM_COMMANDS: WORKITEM_COMMAND_MODELS,
+        topics.CALLBACK_COMMANDS: CALLBACK_COMMAND_MODELS,
+        topics.AGENT_COMMANDS: AGENT_COMMAND_MODELS,
+        topics.WORKITEM_EVENTS: WORKITEM_EVENT_MODELS,
+        topics.AGENT_EVENTS: AGENT_EVENT_MODELS,
+    }
+)
+"""Types allowed on each topic: pass ``MODELS_BY_TOPIC[topic]`` as ``allowed``."""
+
+COMMAND_MODELS: ModelMap = MappingProxyType(
+    {**WORKITEM_COMMAND_MODELS, **CALLBACK_COMMAND_MODELS, **AGENT_COMMAND_MODELS}
+)
+EVENT_MODELS: ModelMap = MappingProxyType({**WORKITEM_EVENT_MODELS, **AGENT_EVENT_MODELS})
+
+
+def model_for(type: str) -> type[BaseModel]:
+    """The payload model of a command or event ``type``; ``KeyError`` if unknown."""
+    if type in COMMAND_MODELS:
+        return COMMAND_MODELS[type]
+    return EVENT_MODELS[type]

@@ -1,0 +1,1 @@
+"""Switchboard callback service: callback requests, scheduling and retries."""

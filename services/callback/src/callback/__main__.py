@@ -1,0 +1,3 @@
+from callback.main import main
+
+main()

@@ -1,0 +1,1 @@
+"""Switchboard router: queues, agents, offers and deadlines."""

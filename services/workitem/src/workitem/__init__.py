@@ -1,0 +1,1 @@
+"""Switchboard work item service."""

@@ -1,0 +1,3 @@
+from workitem.main import main
+
+main()

@@ -1,0 +1,109 @@
+"""HTTP API of the work item service: the Create Task form and record look-up."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, HTTPException, Request, Response
+from fastapi.exceptions import RequestValidationError
+from pydantic import ValidationError
+from switchboard_schemas.workitem import CreateWorkItem
+
+from workitem.intake import IdempotencyConflict, Intake, RequestContext
+from workitem.store import StoredItem
+from workitem.views import WorkItemView, view_of
+
+CREATE_SCHEMA_REF = "#/components/schemas/{model}"
+
+
+def _body_schema() -> dict[str, Any]:
+    schema = CreateWorkItem.model_json_schema(ref_template=CREATE_SCHEMA_REF)
+    schema.pop("$defs", None)
+    return schema
+
+
+def create_body_defs() -> dict[str, Any]:
+    """Sub-schemas the request body refers to, for the OpenAPI components section."""
+    defs: dict[str, Any] = CreateWorkItem.model_json_schema(ref_template=CREATE_SCHEMA_REF).get(
+        "$defs", {}
+    )
+    return {**defs, "CreateWorkItem": _body_schema()}
+
+
+def workitem_router(
+    intake: Intake, *, tenant: str, default_region: str | None, max_body_bytes: int
+) -> APIRouter:
+    router = APIRouter(prefix="/v1", tags=["work items"])
+
+    async def parse_create(request: Request) -> CreateWorkItem:
+        raw = await request.body()
+        if len(raw) > max_body_bytes:
+            raise HTTPException(413, f"request body larger than {max_body_bytes} bytes")
+        try:
+            data = json.loads(raw)
+        except ValueError as exc:
+            raise RequestValidationError(
+                [{"type": "json_invalid", "loc": ("body",), "msg": f"invalid JSON: {exc}"}]
+            ) from exc
+        try:
+            return CreateWorkItem.model_validate(data, context={"default_region": default_region})
+        except ValidationError as exc:
+            raise RequestValidationError(
+                [{**e, "loc": ("body", *e["loc"])} for e in exc.errors(include_url=False)]
+            ) from exc
+
+    @router.post(
+        "/workitems",
+        status_code=201,
+        response_model=WorkItemView,
+        response_model_exclude_none=True,
+        openapi_extra={
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/json": {"schema": {"$ref": "#/components/schemas/CreateWorkItem"}}
+                },
+            }
+        },
+        responses={
+            409: {"description": "Idempotency-Key or work_item_id reused for different content"}
+        },
+    )
+    async def create_work_item(
+        request: Request,
+        response: Response,
+        idempotency_key: Annotated[str | None, Header(max_length=255)] = None,
+        x_correlation_id: Annotated[str | None, Header(max_length=128)] = None,
+    ) -> WorkItemView:
+        """Create a work item (the Create Task form); a retried request returns the same item."""
+        cmd = await parse_create(request)
+        ctx = RequestContext(
+            tenant, x_correlation_id, idempotency_key and f"http:{idempotency_key}"
+        )
+        try:
+            result = await intake.create(cmd, ctx)
+        except IdempotencyConflict as conflict:
+            raise HTTPException(409, str(conflict)) from conflict
+        if result.outcome == "duplicate":
+            response.headers["Idempotent-Replayed"] = "true"
+        return await _found(intake, result.work_item_id)
+
+    @router.get(
+        "/workitems/{work_item_id}",
+        response_model=WorkItemView,
+        response_model_exclude_none=True,
+        responses={404: {"description": "Unknown id"}},
+    )
+    async def get_work_item(work_item_id: str) -> WorkItemView:
+        """The work item record: every field, status, timestamps and history."""
+        return await _found(intake, work_item_id)
+
+    return router
+
+
+async def _found(intake: Intake, work_item_id: str) -> WorkItemView:
+    stored: StoredItem | None = await intake.get(work_item_id)
+    if stored is None:
+        raise HTTPException(404, f"work item {work_item_id} not found")
+    return view_of(stored)

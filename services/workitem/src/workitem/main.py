@@ -1,0 +1,77 @@
+"""Composition root of the work item service: builds the app; nothing runs at import."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiokafka import AIOKafkaProducer
+from fastapi import FastAPI
+from faststream.kafka import KafkaBroker
+from switchboard_runtime.http import serve
+from switchboard_runtime.logs import configure_logging
+from switchboard_runtime.pipeline import CommandPipeline
+from switchboard_runtime.service import ServiceRuntime, service_app
+from switchboard_schemas.topics import ALL_TOPICS
+
+from workitem import handlers
+from workitem.api import create_body_defs, workitem_router
+from workitem.commands import command_handlers
+from workitem.config import WorkItemSettings
+from workitem.intake import Intake
+from workitem.store import WorkItemStore
+
+SERVICE = "workitem"
+
+
+def create_app(settings: WorkItemSettings) -> FastAPI:
+    """The work item service as an ASGI app; its lifespan connects and consumes."""
+    runtime: ServiceRuntime
+
+    def register(broker: KafkaBroker, producer: AIOKafkaProducer) -> None:
+        pipeline = CommandPipeline(
+            service=SERVICE,
+            tenant=settings.tenant_id,
+            producer=producer,
+            handlers=command_handlers(intake),
+            max_bytes=settings.max_message_bytes,
+            default_region=settings.default_phone_region,
+            attempts=settings.processing_attempts,
+        )
+        handlers.register(broker, pipeline, runtime.group_id)
+
+    runtime = ServiceRuntime(
+        settings, service=SERVICE, topics=ALL_TOPICS, register_subscribers=register
+    )
+    store = WorkItemStore(runtime.redis, runtime.keys)
+    intake = Intake(store, request_ttl=settings.idempotency_ttl_seconds)
+    app = service_app(runtime, "Switchboard work item service")
+    app.include_router(
+        workitem_router(
+            intake,
+            tenant=settings.tenant_id,
+            default_region=settings.default_phone_region,
+            max_body_bytes=settings.max_message_bytes,
+        )
+    )
+    _publish_body_schema(app)
+    return app
+
+
+def _publish_body_schema(app: FastAPI) -> None:
+    """Add the request body's JSON schema (validated by hand, with context) to OpenAPI."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = build()
+            schema.setdefault("components", {}).setdefault("schemas", {}).update(create_body_defs())
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def main() -> None:
+    settings = WorkItemSettings()
+    configure_logging(SERVICE, settings.log_format, settings.log_level)
+    serve(create_app(settings), settings.http_host, settings.workitem_http_port)
