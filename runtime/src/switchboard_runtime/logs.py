@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import sys
 import uuid
-from collections.abc import Iterator, MutableMapping
+from collections.abc import Iterator, Mapping, MutableMapping
 from contextlib import contextmanager
 from typing import Any
 
@@ -63,3 +63,22 @@ def correlation(correlation_id: str | None, **fields: Any) -> Iterator[None]:
         yield
     finally:
         structlog.contextvars.reset_contextvars(**tokens)
+
+
+class FastStreamLogger:
+    """Routes FastStream's own log lines through structlog as ``faststream`` events."""
+
+    def __init__(self) -> None:
+        self._log = structlog.get_logger("faststream")
+
+    def log(
+        self,
+        level: int,
+        msg: Any,
+        /,
+        *,
+        exc_info: Any = None,
+        extra: Mapping[str, Any] | None = None,
+    ) -> None:
+        fields = {k: v for k, v in (extra or {}).items() if v not in ("", None)}
+        self._log.log(level, "faststream", message=str(msg), exc_info=exc_info, **fields)

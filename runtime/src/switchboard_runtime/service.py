@@ -11,19 +11,21 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 from collections.abc import AsyncIterator, Callable, Sequence
 
 import structlog
 from aiokafka import AIOKafkaProducer
 from aiokafka.structs import ConsumerRecord
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
 from faststream.kafka import KafkaBroker
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 
 from switchboard_runtime.dlq import SourceRecord
 from switchboard_runtime.health import Check, health_router
 from switchboard_runtime.kafka import ensure_topics, kafka_answers, make_producer
+from switchboard_runtime.logs import FastStreamLogger
 from switchboard_runtime.outbox import OutboxRelay
 from switchboard_runtime.redis_keys import Keys
 from switchboard_runtime.settings import CommonSettings
@@ -77,7 +79,7 @@ class ServiceRuntime:
 
     @property
     def group_id(self) -> str:
-        return f"switchboard-{self.service}"
+        return f"{self.settings.consumer_group_prefix}-{self.service}"
 
     async def start(self) -> None:
         """Begin connecting in the background; returns at once."""
@@ -122,7 +124,7 @@ class ServiceRuntime:
             broker = KafkaBroker(
                 self.settings.kafka_bootstrap_servers,
                 client_id=f"{self.service}-consumer",
-                logger=logging.getLogger(f"faststream.{self.service}"),
+                logger=FastStreamLogger(),
             )
             self._register(broker, self.producer)
             await broker.start()
@@ -171,9 +173,19 @@ class ServiceRuntime:
             await self.stop()
 
 
+async def _storage_unavailable(_request: Request, exc: Exception) -> JSONResponse:
+    log.warning("http_storage_unavailable", error=repr(exc))
+    return JSONResponse(
+        {"detail": "storage unavailable, retry later"},
+        status_code=503,
+        headers={"Retry-After": "1"},
+    )
+
+
 def service_app(runtime: ServiceRuntime, title: str) -> FastAPI:
     """An ASGI app whose lifespan runs ``runtime``, with the health and metrics routes."""
     app = FastAPI(title=title, version="0.1.0", lifespan=runtime.lifespan)
     app.include_router(health_router(runtime.checks()))
+    app.add_exception_handler(RedisError, _storage_unavailable)
     app.state.runtime = runtime
     return app

@@ -22,6 +22,12 @@ class CommonSettings(BaseSettings):
         pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$",
         description="Tenant this deployment serves; its Redis keys share one hash tag.",
     )
+    consumer_group_prefix: str = Field(
+        "switchboard",
+        pattern=r"^[A-Za-z0-9._-]{1,100}$",
+        description="Consumer groups are named <prefix>-<service>; change it to run two "
+        "independent deployments on one Kafka cluster.",
+    )
     kafka_topic_partitions: int = Field(
         6, ge=1, le=1024, description="Partitions for topics the service creates."
     )

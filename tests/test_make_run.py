@@ -1,0 +1,234 @@
+"""`make run`'s launcher, seen from outside: HTTP, and a confluent-kafka client on the topics.
+
+Starts ``python -m switchboard_runtime.devstack`` exactly as ``make run`` does, waits for
+the three services to be ready, drives them with an outside Kafka client, then stops it
+with SIGTERM and checks that nothing it started is left running.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from confluent_kafka import Consumer, Producer, TopicPartition
+from switchboard_runtime.embedded import free_port
+from switchboard_runtime.testing import Brokers
+
+pytestmark = pytest.mark.integration
+
+PORT_VARIABLES = ("WORKITEM_HTTP_PORT", "CALLBACK_HTTP_PORT", "ROUTER_HTTP_PORT")
+
+
+@dataclass
+class Launched:
+    process: subprocess.Popen[str]
+    ports: dict[str, int]
+    log: Path
+
+    def text(self) -> str:
+        return self.log.read_text(errors="replace")
+
+    def kafka(self) -> str:
+        found = re.search(r"\[switchboard\] kafka\s+(\S+)", self.text())
+        assert found, self.text()
+        return found.group(1)
+
+
+def wait(condition: Callable[[], Any], timeout: float, what: str) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = condition()
+        if result:
+            return result
+        time.sleep(0.1)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
+def ready(port: int) -> bool:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/health/ready", timeout=2) as r:
+            return bool(r.status == 200)
+    except OSError:
+        return False
+
+
+def children_of(pid: int) -> set[int]:
+    found = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.add(int(stat.parent.name))
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.fixture
+def launch(tmp_path: Path) -> Iterator[Callable[[dict[str, str]], Launched]]:
+    started: list[Launched] = []
+
+    def start(extra_env: dict[str, str]) -> Launched:
+        ports = {name: free_port() for name in PORT_VARIABLES}
+        env = {
+            k: v for k, v in os.environ.items() if k not in ("KAFKA_BOOTSTRAP_SERVERS", "REDIS_URL")
+        }
+        env.update({k: str(v) for k, v in ports.items()})
+        env.update(
+            {
+                "SWITCHBOARD_RUN_DIR": str(tmp_path / "run"),
+                "LOG_FORMAT": "json",
+                "KAFKA_TOPIC_PARTITIONS": "3",
+                **extra_env,
+            }
+        )
+        log = tmp_path / f"devstack-{len(started)}.log"
+        with log.open("w") as out:
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "switchboard_runtime.devstack"],
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                text=True,
+            )
+        launched = Launched(proc, ports, log)
+        started.append(launched)
+        for name, port in ports.items():
+            wait(lambda p=port: ready(p) or proc.poll() is not None, 90, f"{name} ready")
+            assert proc.poll() is None, launched.text()
+        return launched
+
+    yield start
+    for launched in started:
+        if launched.process.poll() is None:
+            launched.process.kill()
+            launched.process.wait(10)
+
+
+def stop_and_check_nothing_left(launched: Launched) -> None:
+    children = children_of(launched.process.pid)
+    assert children, "the launcher should have started child processes"
+    launched.process.send_signal(signal.SIGTERM)
+    assert launched.process.wait(60) == 0, launched.text()
+    wait(lambda: not any(alive(pid) for pid in children), 10, "children to exit")
+    assert "[switchboard] stopped" in launched.text()
+
+
+def post_json(port: int, path: str, body: dict[str, Any]) -> dict[str, Any]:
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}{path}",
+        data=json.dumps(body).encode(),
+        method="POST",
+        headers={"content-type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - http only
+        assert response.status == 201
+        result: dict[str, Any] = json.loads(response.read())
+        return result
+
+
+def read_topic(bootstrap: str, topic: str, want: Callable[[list[Any]], bool]) -> list[Any]:
+    """Read ``topic`` from the beginning with confluent-kafka until ``want(records)``."""
+    consumer = Consumer(
+        {
+            "bootstrap.servers": bootstrap,
+            "group.id": f"outside-{uuid.uuid4()}",
+            "enable.auto.commit": False,
+        }
+    )
+    try:
+        partitions = consumer.list_topics(topic, timeout=10).topics[topic].partitions
+        consumer.assign([TopicPartition(topic, p, 0) for p in partitions])
+        records: list[Any] = []
+
+        def enough() -> bool:
+            records.extend(m for m in consumer.consume(100, timeout=0.2) if not m.error())
+            return want(records)
+
+        wait(enough, 30, f"records on {topic}")
+        return records
+    finally:
+        consumer.close()
+
+
+def ce(type_: str, data: dict[str, Any], ce_id: str | None = None) -> bytes:
+    return json.dumps(
+        {
+            "specversion": "1.0",
+            "id": ce_id or str(uuid.uuid4()),
+            "source": "outside/client",
+            "type": type_,
+            "time": "2026-11-27T10:00:00Z",
+            "data": data,
+        }
+    ).encode()
+
+
+def test_make_run_on_embedded_brokers_with_an_outside_kafka_client(
+    launch: Callable[[dict[str, str]], Launched],
+) -> None:
+    launched = launch({})
+    assert "embedded Tansu" in launched.text()
+    assert "embedded Valkey" in launched.text()
+    bootstrap = launched.kafka()
+    producer = Producer({"bootstrap.servers": bootstrap})
+    duplicate = ce("workitem.create", {"type": "email", "description": "Refund request"})
+    for value in (duplicate, duplicate, b"not even json"):
+        producer.produce("workitem.commands", value, key=b"outside")
+    producer.flush(10)
+    via_http = post_json(
+        launched.ports["WORKITEM_HTTP_PORT"],
+        "/v1/workitems",
+        {"type": "task", "description": "from the tour"},
+    )
+
+    def created(records: list[Any]) -> list[dict[str, Any]]:
+        events = [json.loads(r.value()) for r in records]
+        return [e for e in events if e["type"] == "workitem.created"]
+
+    events = read_topic(bootstrap, "workitem.events", lambda rs: len(created(rs)) >= 2)
+    subjects = [e["subject"] for e in created(events)]
+    assert via_http["work_item_id"] in subjects
+    assert len(subjects) == 2  # the duplicated command made one item
+    dead = read_topic(bootstrap, "workitem.commands.dlq", lambda rs: len(rs) >= 1)
+    assert dead[0].value() == b"not even json"
+    assert dict(dead[0].headers())["sb-error"] == b"not_json"
+    stop_and_check_nothing_left(launched)
+
+
+def test_make_run_uses_brokers_given_by_the_environment(
+    launch: Callable[[dict[str, str]], Launched], brokers: Brokers
+) -> None:
+    launched = launch(
+        {
+            "KAFKA_BOOTSTRAP_SERVERS": brokers.kafka_bootstrap_servers,
+            "REDIS_URL": brokers.redis_url,
+            "CONSUMER_GROUP_PREFIX": f"given-{uuid.uuid4().hex[:8]}",
+        }
+    )
+
+    assert f"kafka  {brokers.kafka_bootstrap_servers} (given)" in launched.text()
+    assert f"redis  {brokers.redis_url} (given)" in launched.text()
+    assert "embedded" not in launched.text()
+    assert len(children_of(launched.process.pid)) == 3  # the services, no brokers of its own
+    stop_and_check_nothing_left(launched)
