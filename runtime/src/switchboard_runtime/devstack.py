@@ -90,7 +90,10 @@ def run() -> int:
     log_dir.mkdir(parents=True, exist_ok=True)
     services: list[tuple[ServiceSpec, ManagedProcess]] = []
     with EmbeddedStack(log_dir=log_dir) as stack:
-        env = {**os.environ, **_brokers(stack)}
+        brokers = _brokers(stack)
+        # Terminal tools (sb-topic) find the brokers of this run here.
+        (log_dir / "env").write_text("".join(f"{k}={v}\n" for k, v in brokers.items()))
+        env = {**os.environ, **brokers}
         for spec in SERVICES:
             proc = ManagedProcess(spec.name, [sys.executable, "-m", spec.name], env=env)
             proc.start()

@@ -232,20 +232,21 @@ async def test_a_standby_relay_takes_over_soon_after_the_holder_stops(
     key = f"item-{uuid.uuid4().hex[:8]}"
     loop = asyncio.get_running_loop()
 
-    async with KafkaTap(brokers.kafka_bootstrap_servers, topic) as tap:
-        holder_cm = relaying(redis_client, producer, outbox, lease_ms=9_000)
-        holder = await holder_cm.__aenter__()
-        try:
-            first = await append(redis_client, outbox, topic, key, 0)
-            await tap.wait_for(has_id(first.event_id))
-            async with relaying(redis_client, producer, outbox, lease_ms=9_000) as standby:
-                await holder_cm.__aexit__(None, None, None)
-                stopped = loop.time()
-                second = await append(redis_client, outbox, topic, key, 1)
-                await tap.wait_for(has_id(second.event_id), timeout=20)
-                took = loop.time() - stopped
-        finally:
-            await holder_cm.__aexit__(None, None, None)
+    async with (
+        KafkaTap(brokers.kafka_bootstrap_servers, topic) as tap,
+        contextlib.AsyncExitStack() as holding,
+    ):
+        holder = await holding.enter_async_context(
+            relaying(redis_client, producer, outbox, lease_ms=9_000)
+        )
+        first = await append(redis_client, outbox, topic, key, 0)
+        await tap.wait_for(has_id(first.event_id))
+        async with relaying(redis_client, producer, outbox, lease_ms=9_000) as standby:
+            await holding.aclose()  # the holder stops (e.g. a rolling restart)
+            stopped = loop.time()
+            second = await append(redis_client, outbox, topic, key, 1)
+            await tap.wait_for(has_id(second.event_id), timeout=20)
+            took = loop.time() - stopped
 
     assert holder.published == 1
     assert standby.published == 1
