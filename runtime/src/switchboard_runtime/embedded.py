@@ -139,6 +139,7 @@ class EmbeddedStack:
     """Tansu + Valkey on free loopback ports; a context manager that cleans up after itself."""
 
     def __init__(self, log_dir: Path | None = None, start_timeout: float = 30.0) -> None:
+        self._own_dir = log_dir is None
         self.log_dir = log_dir or Path(tempfile.mkdtemp(prefix="switchboard-embedded-"))
         self.start_timeout = start_timeout
         self.kafka_port = free_port()
@@ -213,3 +214,5 @@ class EmbeddedStack:
         tb: TracebackType | None,
     ) -> None:
         self.stop()
+        if self._own_dir:
+            shutil.rmtree(self.log_dir, ignore_errors=True)

@@ -87,7 +87,8 @@ class CommandPipeline:
                 await self._dead_letter(record, "unknown_tenant", detail, event.type)
                 return
             outcome = await self._apply(record, event, command)
-            COMMANDS.labels(self._service, event.type, outcome).inc()
+            if outcome != "dead_lettered":  # _dead_letter counted those already
+                COMMANDS.labels(self._service, event.type, outcome).inc()
             COMMAND_SECONDS.labels(self._service).observe(time.perf_counter() - started)
 
     async def _apply(self, record: SourceRecord, event: CloudEvent, command: BaseModel) -> str:

@@ -155,7 +155,7 @@ async def test_two_relays_on_one_stream_publish_every_entry_once(
 
     assert [r.value for r in records] == [w.value for w in written]
     assert sorted([first.published, second.published]) == [0, 20]
-    assert holder is not None
+    assert isinstance(holder, bytes)
     assert holder.decode().startswith(f"{SERVICE}-")
 
 

@@ -58,7 +58,11 @@ def command(data: dict[str, Any], **attrs: Any) -> bytes:
 
 
 def task(work_item_id: str | None = None) -> dict[str, Any]:
-    return {"work_item_id": work_item_id or f"wi-{uuid.uuid4()}", "type": "task", "description": "x"}
+    return {
+        "work_item_id": work_item_id or f"wi-{uuid.uuid4()}",
+        "type": "task",
+        "description": "x",
+    }
 
 
 def record(topic: str, value: bytes) -> SourceRecord:
@@ -92,12 +96,16 @@ def unique_service() -> str:
 
 
 async def run_one(
-    brokers: Brokers, producer: AIOKafkaProducer, handler: Handler, source: SourceRecord
+    brokers: Brokers,
+    producer: AIOKafkaProducer,
+    handler: Handler,
+    source: SourceRecord,
+    attempts: int = 3,
 ) -> tuple[str, list[ConsumerRecord[bytes, bytes]]]:
     """Handle ``source``; returns the service name and what reached the DLQ meanwhile."""
     service = unique_service()
     async with KafkaTap(brokers.kafka_bootstrap_servers, f"{source.topic}.dlq") as dlq:
-        await pipeline(producer, handler, service).handle(source)
+        await pipeline(producer, handler, service, attempts).handle(source)
         return service, await dlq.read_to_end()
 
 
@@ -193,15 +201,17 @@ async def test_a_handler_bug_is_tried_attempts_times_then_dead_lettered(
 async def test_a_redis_outage_is_waited_out_and_the_command_applied(
     brokers: Brokers, producer: AIOKafkaProducer, new_topic: NewTopic
 ) -> None:
+    """attempts=1: a bug would be dead-lettered at once, an outage is retried until it ends."""
     topic = await new_topic("pipe-transient")
-    outage = [RedisConnectionError("Connection refused"), RedisConnectionError("reset")]
+    outage = [RedisConnectionError("Connection refused") for _ in range(3)]
     handler = Handler(outage)
     source = record(topic, command(task()))
 
-    _, dead = await run_one(brokers, producer, handler, source)
+    service, dead = await run_one(brokers, producer, handler, source, attempts=1)
 
     assert dead == []
-    assert len(handler.calls) == 3  # two failures, then applied
+    assert len(handler.calls) == 4  # three failures while Redis was away, then applied
+    assert commands_total(service, "applied") == 1.0
 
 
 async def test_a_command_for_another_tenant_is_dead_lettered(

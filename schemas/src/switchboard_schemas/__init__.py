@@ -16,6 +16,7 @@ from switchboard_schemas.agent import (
 from switchboard_schemas.agent_events import (
     AgentStatusChanged,
     CommandRejected,
+    ItemCancelled,
     ItemSummary,
     OfferMade,
     OfferRevoked,
@@ -120,6 +121,7 @@ __all__ = [
     "EndItem",
     "HoldItem",
     "ItemAction",
+    "ItemCancelled",
     "ItemSummary",
     "MessageRejected",
     "OfferAction",

@@ -103,6 +103,17 @@ class OfferRevoked(WireModel):
     )
 
 
+class ItemCancelled(WireModel):
+    """``item.cancelled``: an item the agent holds (active, hold, wrap-up) was cancelled."""
+
+    TYPE: ClassVar[str] = "item.cancelled"
+    model_config = examples({"work_item_id": _ITEM, "agent_id": _AGENT, "reason": "duplicate"})
+
+    work_item_id: WorkItemId
+    agent_id: AgentId
+    reason: Reason | None = None
+
+
 class AgentStatusChanged(WireModel):
     """``agent.status_changed``: the router changed or confirmed the agent's status."""
 

@@ -97,6 +97,9 @@ class WorkItemOfferExpired(WorkItemEvent):
     offer_id: OfferId
     agent_id: AgentId
     expires_at: UtcDatetime
+    reason: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = Field(
+        default=None, description="Absent for a timeout; agent_offline when the agent left."
+    )
 
 
 class WorkItemAccepted(WorkItemEvent):

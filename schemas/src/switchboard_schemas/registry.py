@@ -22,6 +22,7 @@ from switchboard_schemas.agent import (
 from switchboard_schemas.agent_events import (
     AgentStatusChanged,
     CommandRejected,
+    ItemCancelled,
     OfferMade,
     OfferRevoked,
 )
@@ -106,7 +107,9 @@ WORKITEM_EVENT_MODELS = _by_type(
     CallbackMissed,
     CallbackCancelled,
 )
-AGENT_EVENT_MODELS = _by_type(OfferMade, OfferRevoked, AgentStatusChanged, CommandRejected)
+AGENT_EVENT_MODELS = _by_type(
+    OfferMade, OfferRevoked, ItemCancelled, AgentStatusChanged, CommandRejected
+)
 
 MODELS_BY_TOPIC: Mapping[str, ModelMap] = MappingProxyType(
     {

@@ -60,7 +60,13 @@ DESIGN_TYPES = {
         "callback.missed",
         "callback.cancelled",
     ],
-    AGENT_EVENTS: ["offer.made", "offer.revoked", "agent.status_changed", "command.rejected"],
+    AGENT_EVENTS: [
+        "offer.made",
+        "offer.revoked",
+        "item.cancelled",
+        "agent.status_changed",
+        "command.rejected",
+    ],
 }
 PAIRS = [(topic, t) for topic, types in DESIGN_TYPES.items() for t in types]
 

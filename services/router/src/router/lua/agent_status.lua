@@ -1,0 +1,40 @@
+-- agent.status: available / away / offline, with queues, skills and capacity.
+-- A: {agent, status, queues = [...], skills = [...], capacity = {voice, chat, async}}
+local akey = k('ag', A.agent)
+local was = redis.call('HGET', akey, 'status')
+for _, q in ipairs(agent_queues(A.agent)) do redis.call('ZREM', k('qa', q), A.agent) end
+redis.call('DEL', k('ag', A.agent, 'queues'), k('ag', A.agent, 'skills'))
+for _, q in ipairs(A.queues) do redis.call('SADD', k('ag', A.agent, 'queues'), q) end
+for _, s in ipairs(A.skills) do redis.call('SADD', k('ag', A.agent, 'skills'), s) end
+redis.call('HSET', akey, 'status', A.status, 'cap_voice', A.capacity.voice,
+  'cap_chat', A.capacity.chat, 'cap_async', A.capacity.async)
+if A.status == 'available' then
+  local idle_since = redis.call('HGET', akey, 'last_offer')
+  if was ~= 'available' or not idle_since then
+    idle_since = NOW
+    redis.call('HSET', akey, 'last_offer', NOW)
+  end
+  for _, q in ipairs(A.queues) do redis.call('ZADD', k('qa', q), idle_since, A.agent) end
+end
+agent_event(A.agent, 'agent.status_changed', nil, {status = A.status})
+local requeued = {}
+if A.status == 'offline' then
+  -- Pending offers go back to their queues; accepted items stay with the agent.
+  for _, wid in ipairs(redis.call('SMEMBERS', k('ag', A.agent, 'items'))) do
+    local item = load_item(wid)
+    if item and item.status == 'offered' and item.agent == A.agent then
+      withdraw_offer(wid, item)
+      agent_event(A.agent, 'offer.revoked', wid, {offer_id = item.offer_id,
+        work_item_id = wid, reason = 'agent_offline'})
+      item_event(wid, 'workitem.offer_expired', {offer_id = item.offer_id, agent_id = A.agent,
+        expires_at = iso(item.offer_expires), reason = 'agent_offline'})
+      table.insert(requeued, item.queue)
+    end
+  end
+end
+if A.status == 'available' then
+  route(A.queues)
+elseif #requeued > 0 then
+  route(requeued)
+end
+return A.status
