@@ -32,7 +32,11 @@ class Capacity(_Strict):
             "chat": self.chat,
             "async": self.async_,
         }
-        return {kind: given[kind] if given[kind] is not None else base[kind] for kind in base}
+        merged = dict(base)
+        for kind, slots in given.items():
+            if slots is not None:
+                merged[kind] = slots
+        return merged
 
 
 class Defaults(_Strict):
