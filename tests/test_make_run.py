@@ -7,6 +7,7 @@ with SIGTERM and checks that nothing it started is left running.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -64,6 +65,10 @@ def ready(port: int) -> bool:
         return False
 
 
+def ready_or_exited(port: int, proc: subprocess.Popen[str]) -> bool:
+    return ready(port) or proc.poll() is not None
+
+
 def children_of(pid: int) -> set[int]:
     found = set()
     for stat in Path("/proc").glob("[0-9]*/stat"):
@@ -114,7 +119,7 @@ def launch(tmp_path: Path) -> Iterator[Callable[[dict[str, str]], Launched]]:
         launched = Launched(proc, ports, log)
         started.append(launched)
         for name, port in ports.items():
-            wait(lambda p=port: ready(p) or proc.poll() is not None, 90, f"{name} ready")
+            wait(functools.partial(ready_or_exited, port, proc), 90, f"{name} ready")
             assert proc.poll() is None, launched.text()
         return launched
 

@@ -23,6 +23,7 @@ from switchboard_schemas.envelope import CloudEvent
 from switchboard_runtime.dlq import SourceRecord, dead_letter
 from switchboard_runtime.logs import correlation
 from switchboard_runtime.metrics import COMMAND_SECONDS, COMMANDS, DEAD_LETTERS
+from switchboard_runtime.settings import CommonSettings
 
 log = structlog.get_logger(__name__)
 
@@ -58,6 +59,7 @@ class CommandPipeline:
         max_bytes: int,
         default_region: str | None,
         attempts: int,
+        ignore_unknown_types: bool = False,
     ) -> None:
         self._service = service
         self._tenant = tenant
@@ -67,6 +69,8 @@ class CommandPipeline:
         self._max_bytes = max_bytes
         self._region = default_region
         self._attempts = attempts
+        # On an event topic other services' event types are expected: skip, don't DLQ.
+        self._ignore_unknown = ignore_unknown_types
 
     async def handle(self, record: SourceRecord) -> None:
         """Apply or dead-letter one record; returns only when one of the two happened."""
@@ -79,7 +83,8 @@ class CommandPipeline:
                 default_region=self._region,
             )
         except MessageRejected as rejected:
-            await self._dead_letter(record, rejected.error, rejected.detail, "unknown")
+            if not (self._ignore_unknown and rejected.error == "unknown_type"):
+                await self._dead_letter(record, rejected.error, rejected.detail, "unknown")
             return
         with correlation(event.correlationid or event.id, ce_id=event.id, ce_type=event.type):
             if event.tenantid != self._tenant:
@@ -145,3 +150,24 @@ class CommandPipeline:
             partition=record.partition,
             offset=record.offset,
         )
+
+
+def make_pipeline(
+    settings: CommonSettings,
+    service: str,
+    producer: AIOKafkaProducer,
+    handlers: Mapping[str, tuple[type[BaseModel], Handler]],
+    *,
+    ignore_unknown_types: bool = False,
+) -> CommandPipeline:
+    """A pipeline configured from the service's settings."""
+    return CommandPipeline(
+        service=service,
+        tenant=settings.tenant_id,
+        producer=producer,
+        handlers=handlers,
+        max_bytes=settings.max_message_bytes,
+        default_region=settings.default_phone_region,
+        attempts=settings.processing_attempts,
+        ignore_unknown_types=ignore_unknown_types,
+    )

@@ -42,3 +42,44 @@ class Keys:
     def work_item_history(self, work_item_id: str) -> str:
         """List: the item's lifecycle steps as JSON entries, oldest first."""
         return f"{self.tag}:wi:{work_item_id}:history"
+
+    # Router keys. The router's Lua prelude (services/router/src/router/lua/lib.lua)
+    # builds the same names with k(...) from the tag; tests check the two agree.
+
+    def router_item(self, work_item_id: str) -> str:
+        """Hash: the router's view of an item (status, queue, offer, agent, kind)."""
+        return f"{self.tag}:ri:{work_item_id}"
+
+    def item_rejected_by(self, work_item_id: str) -> str:
+        """Set: agents who rejected or skipped the item."""
+        return f"{self.tag}:ri:{work_item_id}:rejected"
+
+    def queue(self, name: str) -> str:
+        """Sorted set: waiting items, scored priority * 1e13 + created epoch ms."""
+        return f"{self.tag}:q:{name}"
+
+    def queue_agents(self, name: str) -> str:
+        """Sorted set: available agents of a queue, scored by when they were last offered."""
+        return f"{self.tag}:qa:{name}"
+
+    def queue_config(self) -> str:
+        """Hash: queue name -> routing strategy."""
+        return f"{self.tag}:queue-config"
+
+    def agent(self, agent_id: str) -> str:
+        """Hash: status, capacity and used slots per kind, last offer time."""
+        return f"{self.tag}:ag:{agent_id}"
+
+    def agent_items(self, agent_id: str) -> str:
+        """Set: items offered to or held by the agent."""
+        return f"{self.tag}:ag:{agent_id}:items"
+
+    def agent_queues(self, agent_id: str) -> str:
+        return f"{self.tag}:ag:{agent_id}:queues"
+
+    def agent_skills(self, agent_id: str) -> str:
+        return f"{self.tag}:ag:{agent_id}:skills"
+
+    def deadlines(self) -> str:
+        """Sorted set: offer (o|offer|item) and wrap-up (w|item) deadlines by due epoch ms."""
+        return f"{self.tag}:deadlines"

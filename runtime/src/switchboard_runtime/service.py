@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from typing import Protocol
 
 import structlog
 from aiokafka import AIOKafkaProducer
@@ -33,6 +34,22 @@ from switchboard_runtime.settings import CommonSettings
 log = structlog.get_logger(__name__)
 
 RegisterSubscribers = Callable[[KafkaBroker, AIOKafkaProducer], None]
+OnConnected = Callable[[], Awaitable[None]]
+
+
+class Worker(Protocol):
+    """A background loop the service runs once connected (e.g. a deadline timer)."""
+
+    async def run(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+
+def redis_client(settings: CommonSettings) -> Redis:
+    """A Redis client for the service (connects lazily, on first use)."""
+    return Redis.from_url(
+        settings.redis_url, socket_timeout=5, socket_connect_timeout=2, health_check_interval=10
+    )
 
 
 def source_record(raw: ConsumerRecord[bytes, bytes]) -> SourceRecord:
@@ -58,19 +75,19 @@ class ServiceRuntime:
         topics: Sequence[str],
         register_subscribers: RegisterSubscribers | None = None,
         relay_outbox: bool = True,
+        on_connected: Sequence[OnConnected] = (),
+        workers: Sequence[Worker] = (),
+        redis: Redis | None = None,
     ) -> None:
         self.settings = settings
         self.service = service
         self.keys = Keys(settings.tenant_id)
-        self.redis: Redis = Redis.from_url(
-            settings.redis_url,
-            socket_timeout=5,
-            socket_connect_timeout=2,
-            health_check_interval=10,
-        )
+        self.redis: Redis = redis if redis is not None else redis_client(settings)
         self._topics = list(topics)
         self._register = register_subscribers
         self._relay_outbox = relay_outbox
+        self._on_connected = list(on_connected)
+        self._workers = list(workers)
         self.producer: AIOKafkaProducer | None = None
         self.broker: KafkaBroker | None = None
         self.relay: OutboxRelay | None = None
@@ -96,6 +113,8 @@ class ServiceRuntime:
                 await self._close_producer()
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 5.0)
+        for worker in self._workers:
+            self._tasks.append(asyncio.create_task(worker.run(), name=type(worker).__name__))
         self.started.set()
         log.info(
             "service_started",
@@ -105,6 +124,8 @@ class ServiceRuntime:
 
     async def _connect_once(self) -> None:
         await self.redis.ping()
+        for hook in self._on_connected:
+            await hook()
         await ensure_topics(self.settings, self._topics)
         if self.producer is None:
             self.producer = make_producer(self.settings, client_id=self.service)
@@ -140,11 +161,15 @@ class ServiceRuntime:
         """Stop consuming, finish the in-flight work, flush the relay, close clients."""
         if self.broker is not None:
             await self.broker.stop()
+        for worker in self._workers:
+            worker.stop()
         if self.relay is not None:
             await self.relay.stop()
-        for task in self._tasks:
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._tasks:  # let loops finish their round, then cancel what still runs
+            _, pending = await asyncio.wait(self._tasks, timeout=5)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
         if self.producer is not None:
             await self.producer.stop()
         await self.redis.aclose()

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import Field
 from switchboard_runtime.settings import CommonSettings
+
+from router.routing_config import DEFAULT_FILE
 
 
 class RouterSettings(CommonSettings):
@@ -13,4 +17,22 @@ class RouterSettings(CommonSettings):
     )
     wrapup_timeout_seconds: float = Field(
         120, gt=0, le=86_400, description="How long wrap-up may last before auto-completion."
+    )
+    wrapup_default_disposition: str = Field(
+        "wrapup_timeout",
+        pattern=r"^[a-z0-9][a-z0-9_.-]{0,63}$",
+        description="Disposition code of items completed by the wrap-up timeout.",
+    )
+    routing_config: Path = Field(DEFAULT_FILE, description="Path of the routing YAML file.")
+    deadline_poll_ms: int = Field(
+        50,
+        ge=5,
+        le=5000,
+        description="Longest a timer sleeps before looking for deadlines added by other replicas.",
+    )
+    route_scan_items: int = Field(
+        200, ge=1, le=10_000, description="Waiting items per queue considered per routing pass."
+    )
+    route_scan_agents: int = Field(
+        500, ge=1, le=100_000, description="Available agents per queue considered per pass."
     )

@@ -1,21 +1,83 @@
-"""Composition root of the router. In this version it connects and reports health only."""
+"""Composition root of the router: config, scripts, engine, consumers, deadline timer."""
 
 from __future__ import annotations
 
+import time
+
+from aiokafka import AIOKafkaProducer
 from fastapi import FastAPI
+from faststream.kafka import KafkaBroker
 from switchboard_runtime.http import serve
 from switchboard_runtime.logs import configure_logging
-from switchboard_runtime.service import ServiceRuntime, service_app
-from switchboard_schemas.topics import ALL_TOPICS
+from switchboard_runtime.pipeline import make_pipeline
+from switchboard_runtime.redis_keys import Keys
+from switchboard_runtime.service import ServiceRuntime, redis_client, service_app
+from switchboard_schemas.topics import AGENT_COMMANDS, ALL_TOPICS, WORKITEM_EVENTS
 
+from router import handlers
 from router.config import RouterSettings
+from router.deadlines import DeadlineTimer
+from router.engine import RouterEngine
+from router.routing_config import RoutingConfig
+from router.scripts import RouterScripts, Timing
 
 SERVICE = "router"
 
 
+def wall_clock_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
 def create_app(settings: RouterSettings) -> FastAPI:
-    runtime = ServiceRuntime(settings, service=SERVICE, topics=ALL_TOPICS, relay_outbox=False)
-    return service_app(runtime, "Switchboard router")
+    """The router as an ASGI app (health and metrics); its lifespan consumes and fires."""
+    config = RoutingConfig.load(settings.routing_config)
+    runtime: ServiceRuntime
+
+    def register(broker: KafkaBroker, producer: AIOKafkaProducer) -> None:
+        pipelines = {
+            WORKITEM_EVENTS: make_pipeline(
+                settings,
+                SERVICE,
+                producer,
+                engine.workitem_event_handlers(),
+                ignore_unknown_types=True,
+            ),
+            AGENT_COMMANDS: make_pipeline(
+                settings, SERVICE, producer, engine.agent_command_handlers()
+            ),
+        }
+        handlers.register(broker, pipelines, runtime.group_id)
+
+    timing = Timing(
+        offer_timeout_ms=round(settings.offer_timeout_seconds * 1000),
+        wrapup_timeout_ms=round(settings.wrapup_timeout_seconds * 1000),
+        scan_items=settings.route_scan_items,
+        scan_agents=settings.route_scan_agents,
+    )
+    keys = Keys(settings.tenant_id)
+    redis = redis_client(settings)
+    scripts = RouterScripts(redis, keys, timing, wall_clock_ms)
+    engine = RouterEngine(
+        scripts,
+        config,
+        seen_ttl=settings.dedupe_ttl_seconds,
+        default_disposition=settings.wrapup_default_disposition,
+    )
+    timer = DeadlineTimer(
+        redis, keys.deadlines(), engine.fire, wall_clock_ms, poll_ms=settings.deadline_poll_ms
+    )
+    runtime = ServiceRuntime(
+        settings,
+        service=SERVICE,
+        topics=ALL_TOPICS,
+        register_subscribers=register,
+        redis=redis,
+        on_connected=[lambda: scripts.publish_queue_strategies(config)],
+        workers=[timer],
+    )
+    app = service_app(runtime, "Switchboard router")
+    app.state.engine = engine
+    return app
 
 
 def main() -> None:

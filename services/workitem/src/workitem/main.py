@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from faststream.kafka import KafkaBroker
 from switchboard_runtime.http import serve
 from switchboard_runtime.logs import configure_logging
-from switchboard_runtime.pipeline import CommandPipeline
+from switchboard_runtime.pipeline import make_pipeline
 from switchboard_runtime.service import ServiceRuntime, service_app
 from switchboard_schemas.topics import ALL_TOPICS
 
@@ -28,15 +28,7 @@ def create_app(settings: WorkItemSettings) -> FastAPI:
     runtime: ServiceRuntime
 
     def register(broker: KafkaBroker, producer: AIOKafkaProducer) -> None:
-        pipeline = CommandPipeline(
-            service=SERVICE,
-            tenant=settings.tenant_id,
-            producer=producer,
-            handlers=command_handlers(intake),
-            max_bytes=settings.max_message_bytes,
-            default_region=settings.default_phone_region,
-            attempts=settings.processing_attempts,
-        )
+        pipeline = make_pipeline(settings, SERVICE, producer, command_handlers(intake))
         handlers.register(broker, pipeline, runtime.group_id)
 
     runtime = ServiceRuntime(

@@ -1,5 +1,6 @@
 -- agent.status: available / away / offline, with queues, skills and capacity.
 -- A: {agent, status, queues = [...], skills = [...], capacity = {voice, chat, async}}
+if seen_before() then return 'duplicate' end
 local akey = k('ag', A.agent)
 local was = redis.call('HGET', akey, 'status')
 for _, q in ipairs(agent_queues(A.agent)) do redis.call('ZREM', k('qa', q), A.agent) end

@@ -1,5 +1,6 @@
 -- workitem.cancel_requested -> cancelled, from any open state.
 -- A: {wid, reason?}
+if seen_before() then return 'duplicate' end
 local item = load_item(A.wid)
 if not item then return 'unknown' end
 if item.status == 'completed' or item.status == 'cancelled' then return 'closed' end

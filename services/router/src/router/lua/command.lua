@@ -1,6 +1,7 @@
 -- An agent's command about one item. Anything that does not fit the state changes
 -- nothing and answers the agent with command.rejected.
 -- A: {cmd, command_id, agent, wid, offer_id?, reason?, disposition_code?, notes?}
+if seen_before() then return 'duplicate' end
 local item = load_item(A.wid)
 
 local function refuse(reason)

@@ -277,3 +277,9 @@ local function set_away(agent, reason)
   if AGENTS[agent] then AGENTS[agent].status = 'away' end
   agent_event(agent, 'agent.status_changed', nil, {status = 'away', reason = reason})
 end
+
+-- Commands carry `seen` (their CloudEvents source and id): a replay changes nothing.
+local function seen_before()
+  if not A.seen then return false end
+  return redis.call('SET', k('seen', 'router', A.seen), '1', 'NX', 'EX', A.seen_ttl) == false
+end

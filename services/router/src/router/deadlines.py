@@ -1,0 +1,98 @@
+"""Fires offer and wrap-up deadlines kept in a Redis sorted set.
+
+Every replica runs a timer. It sleeps until the earliest deadline (or at most
+``poll_ms``, so a deadline added by another replica is seen soon), then fires
+whatever is due. Firing is one script that removes the member and applies the
+transition atomically, so each deadline fires exactly once however many replicas
+race for it, and a deadline still fires after every router was restarted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import cast
+
+import structlog
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+log = structlog.get_logger(__name__)
+
+Fire = Callable[[str, int], Awaitable[str]]
+ClockMs = Callable[[], int]
+
+
+class DeadlineTimer:
+    def __init__(
+        self,
+        redis: Redis,
+        deadlines_key: str,
+        fire: Fire,
+        clock_ms: ClockMs,
+        *,
+        poll_ms: int = 50,
+        batch: int = 200,
+    ) -> None:
+        self._redis = redis
+        self._key = deadlines_key
+        self._fire = fire
+        self._clock_ms = clock_ms
+        self._poll_ms = poll_ms
+        self._batch = batch
+        self._wake = asyncio.Event()
+        self._stopping = asyncio.Event()
+        self.fired = 0
+
+    def poke(self) -> None:
+        """A deadline was added here; look again now rather than at the next poll."""
+        self._wake.set()
+
+    async def fire_due(self) -> int:
+        """Fire what is due now; returns how many due members this pass looked at."""
+        now = self._clock_ms()
+        due = cast(
+            list[tuple[bytes, float]],
+            await self._redis.zrangebyscore(
+                self._key, "-inf", now, start=0, num=self._batch, withscores=True
+            ),
+        )
+        for raw, score in due:
+            member = raw.decode()
+            outcome = await self._fire(member, now)
+            if outcome not in ("gone", "stale"):
+                self.fired += 1
+                log.info("deadline_fired", member=member, outcome=outcome, late_ms=now - score)
+        return len(due)
+
+    async def _sleep_ms(self) -> float:
+        first = cast(
+            list[tuple[bytes, float]], await self._redis.zrange(self._key, 0, 0, withscores=True)
+        )
+        if not first:
+            return self._poll_ms
+        return max(0.0, min(self._poll_ms, first[0][1] - self._clock_ms()))
+
+    async def run(self) -> None:
+        backoff = 0.05
+        while not self._stopping.is_set():
+            try:
+                if await self.fire_due() >= self._batch:
+                    continue
+                wait_ms = await self._sleep_ms()
+                backoff = 0.05
+            except (RedisError, OSError) as exc:
+                log.warning("deadline_timer_retrying", error=repr(exc), backoff_s=backoff)
+                wait_ms = backoff * 1000
+                backoff = min(backoff * 2, 2.0)
+            self._wake.clear()
+            if wait_ms > 0:
+                try:
+                    async with asyncio.timeout(wait_ms / 1000):
+                        await self._wake.wait()
+                except TimeoutError:
+                    pass
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._wake.set()

@@ -1,0 +1,132 @@
+"""What the router does with each command and event (plain code over the Lua scripts)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import BaseModel
+from switchboard_runtime.pipeline import CommandInvalid, Handler
+from switchboard_schemas.agent import (
+    AcceptOffer,
+    AgentStatusCommand,
+    CompleteItem,
+    DialOutbound,
+    EndItem,
+    HoldItem,
+    RejectOffer,
+    ResumeItem,
+    SkipOutbound,
+)
+from switchboard_schemas.agent_events import ItemSummary
+from switchboard_schemas.envelope import CloudEvent
+from switchboard_schemas.lifecycle import WorkItemCancelRequested, WorkItemCreated
+
+from router.routing_config import RoutingConfig, kind_of
+from router.scripts import RouterScripts
+
+ITEM_COMMANDS: dict[str, type[BaseModel]] = {
+    "offer.accept": AcceptOffer,
+    "offer.reject": RejectOffer,
+    "outbound.dial": DialOutbound,
+    "outbound.skip": SkipOutbound,
+    "item.hold": HoldItem,
+    "item.resume": ResumeItem,
+    "item.end": EndItem,
+    "item.complete": CompleteItem,
+}
+
+
+def summary_of(item: WorkItemCreated, queue: str) -> str:
+    """The part of the item an offer shows on the desktop, as JSON."""
+    fields = item.model_dump(
+        include=set(ItemSummary.model_fields) - {"queue"}, exclude_none=True, mode="json"
+    )
+    return ItemSummary.model_validate({**fields, "queue": queue}).model_dump_json(exclude_none=True)
+
+
+class RouterEngine:
+    """Routes items to agents; every change is one atomic script."""
+
+    def __init__(
+        self,
+        scripts: RouterScripts,
+        config: RoutingConfig,
+        *,
+        seen_ttl: int,
+        default_disposition: str,
+    ) -> None:
+        self._scripts = scripts
+        self._config = config
+        self._seen_ttl = seen_ttl
+        self._default_disposition = default_disposition
+
+    def _seen(self, event: CloudEvent) -> dict[str, Any]:
+        return {"seen": f"{event.source}|{event.id}", "seen_ttl": self._seen_ttl}
+
+    async def item_created(self, event: CloudEvent, item: BaseModel) -> str:
+        assert isinstance(item, WorkItemCreated)
+        queue, note = self._config.queue_for(item)
+        if queue is None:
+            raise CommandInvalid("unknown_queue", f"queue {item.queue!r} is not configured")
+        args = {
+            "wid": item.work_item_id,
+            "queue": queue,
+            "priority": int(item.priority),
+            "created_ms": int(item.created_at.timestamp() * 1000),
+            "kind": kind_of(item),
+            "skills": list(item.skills),
+            "summary": summary_of(item, queue),
+            "outbound": item.outbound,
+            "note": note,
+        }
+        return await self._scripts.run("enqueue", args, event.correlationid)
+
+    async def cancel_requested(self, event: CloudEvent, cmd: BaseModel) -> str:
+        assert isinstance(cmd, WorkItemCancelRequested)
+        args = {"wid": cmd.work_item_id, "reason": cmd.reason, **self._seen(event)}
+        return await self._scripts.run("cancel", args, event.correlationid)
+
+    async def agent_status(self, event: CloudEvent, cmd: BaseModel) -> str:
+        assert isinstance(cmd, AgentStatusCommand)
+        requested = {str(kind): slots for kind, slots in (cmd.capacity or {}).items()}
+        args = {
+            "agent": cmd.agent_id,
+            "status": str(cmd.status),
+            "queues": list(cmd.queues),
+            "skills": list(cmd.skills),
+            "capacity": self._config.capacity(cmd.agent_id, requested),
+            **self._seen(event),
+        }
+        return await self._scripts.run("agent_status", args, event.correlationid)
+
+    async def item_command(self, event: CloudEvent, cmd: BaseModel) -> str:
+        data = cmd.model_dump(mode="json", exclude_none=True)
+        args = {
+            "cmd": event.type,
+            "command_id": event.id,
+            "agent": data.pop("agent_id"),
+            "wid": data.pop("work_item_id"),
+            **data,
+            **self._seen(event),
+        }
+        return await self._scripts.run("command", args, event.correlationid)
+
+    async def fire(self, member: str, now_ms: int | None = None) -> str:
+        """Apply one due deadline (a no-op if another replica already did)."""
+        args = {"member": member, "default_disposition": self._default_disposition}
+        return await self._scripts.run("fire", args, now_ms=now_ms)
+
+    def workitem_event_handlers(self) -> Mapping[str, tuple[type[BaseModel], Handler]]:
+        return {
+            "workitem.created": (WorkItemCreated, self.item_created),
+            "workitem.cancel_requested": (WorkItemCancelRequested, self.cancel_requested),
+        }
+
+    def agent_command_handlers(self) -> Mapping[str, tuple[type[BaseModel], Handler]]:
+        handlers: dict[str, tuple[type[BaseModel], Handler]] = {
+            "agent.status": (AgentStatusCommand, self.agent_status)
+        }
+        for ce_type, model in ITEM_COMMANDS.items():
+            handlers[ce_type] = (model, self.item_command)
+        return handlers

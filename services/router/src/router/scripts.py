@@ -1,0 +1,80 @@
+"""The router's Lua scripts: one atomic script per state transition (DESIGN §4).
+
+Each script is ``lua/lib.lua`` (shared helpers: keys, events, matching) followed by
+its own body. Scripts take the time from the caller, so tests can drive them with a
+fake clock; event ids are a per-call nonce plus a counter.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any, Literal
+
+from redis.asyncio import Redis
+from redis.commands.core import AsyncScript
+from switchboard_runtime.redis_keys import Keys
+
+from router.routing_config import RoutingConfig
+
+ScriptName = Literal["enqueue", "agent_status", "command", "cancel", "fire"]
+SCRIPT_NAMES: tuple[ScriptName, ...] = ("enqueue", "agent_status", "command", "cancel", "fire")
+ClockMs = Callable[[], int]
+
+
+def _source(name: str) -> str:
+    lua = resources.files("router").joinpath("lua")
+    return lua.joinpath("lib.lua").read_text() + "\n" + lua.joinpath(f"{name}.lua").read_text()
+
+
+@dataclass(frozen=True)
+class Timing:
+    """Deadlines and scan bounds handed to every script."""
+
+    offer_timeout_ms: int
+    wrapup_timeout_ms: int
+    scan_items: int = 200
+    scan_agents: int = 500
+
+
+class RouterScripts:
+    """Registered scripts for one tenant; ``run`` calls one with the common arguments."""
+
+    def __init__(self, redis: Redis, keys: Keys, timing: Timing, clock_ms: ClockMs) -> None:
+        self._redis = redis
+        self._keys = keys
+        self._timing = timing
+        self._clock_ms = clock_ms
+        self._scripts: dict[str, AsyncScript] = {
+            name: redis.register_script(_source(name)) for name in SCRIPT_NAMES
+        }
+
+    async def publish_queue_strategies(self, config: RoutingConfig) -> None:
+        """Tell the scripts each configured queue's strategy (they read it per pass)."""
+        strategies = {queue: config.strategy(queue) for queue in config.queues}
+        await self._redis.hset(self._keys.queue_config(), mapping=strategies)  # type: ignore[arg-type]
+
+    async def run(
+        self,
+        name: ScriptName,
+        args: dict[str, Any],
+        correlation_id: str | None = None,
+        now_ms: int | None = None,
+    ) -> str:
+        t = self._timing
+        argv: list[str | int] = [
+            now_ms if now_ms is not None else self._clock_ms(),
+            uuid.uuid4().hex,
+            self._keys.tenant,
+            correlation_id or "",
+            t.offer_timeout_ms,
+            t.wrapup_timeout_ms,
+            t.scan_items,
+            t.scan_agents,
+            json.dumps({k: v for k, v in args.items() if v is not None}),
+        ]
+        result = await self._scripts[name](keys=[self._keys.tag], args=argv)
+        return result.decode() if isinstance(result, bytes) else str(result)
