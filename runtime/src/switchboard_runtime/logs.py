@@ -85,4 +85,6 @@ class FastStreamLogger:
         extra: Mapping[str, Any] | None = None,
     ) -> None:
         fields = {k: v for k, v in (extra or {}).items() if v not in ("", None)}
+        if level <= logging.INFO:  # per-message "Received"/"Processed" lines are debug noise
+            level = logging.DEBUG
         self._log.log(level, "faststream", message=str(msg), exc_info=exc_info, **fields)

@@ -69,7 +69,8 @@ class CommandPipeline:
         self._max_bytes = max_bytes
         self._region = default_region
         self._attempts = attempts
-        # On an event topic other services' event types are expected: skip, don't DLQ.
+        # On a shared event topic, other services' event types and other tenants' events
+        # are expected: they are skipped, not dead-lettered.
         self._ignore_unknown = ignore_unknown_types
 
     async def handle(self, record: SourceRecord) -> None:
@@ -88,6 +89,8 @@ class CommandPipeline:
             return
         with correlation(event.correlationid or event.id, ce_id=event.id, ce_type=event.type):
             if event.tenantid != self._tenant:
+                if self._ignore_unknown:
+                    return
                 detail = f"this deployment serves tenant {self._tenant!r}, not {event.tenantid!r}"
                 await self._dead_letter(record, "unknown_tenant", detail, event.type)
                 return

@@ -83,3 +83,14 @@ class Keys:
     def deadlines(self) -> str:
         """Sorted set: offer (o|offer|item) and wrap-up (w|item) deadlines by due epoch ms."""
         return f"{self.tag}:deadlines"
+
+    # Work item read model (the Inbox). The projection script builds an agent's inbox
+    # key as agent_inbox_prefix() .. agent_id, so both builders must stay in step.
+
+    def agent_inbox(self, agent_id: str) -> str:
+        """Sorted set: work item ids in the agent's Inbox, scored by entry time (epoch ms)."""
+        return f"{self.agent_inbox_prefix()}{agent_id}"
+
+    def agent_inbox_prefix(self) -> str:
+        """String prefix of ``agent_inbox`` keys, for scripts that append the agent id."""
+        return f"{self.tag}:inbox:"

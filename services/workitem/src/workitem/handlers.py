@@ -1,24 +1,29 @@
-"""FastStream subscribers of the work item service: hand each record to the pipeline."""
+"""FastStream subscriber of the work item service: hand each record to its topic's pipeline."""
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from switchboard_runtime.pipeline import CommandPipeline
 from switchboard_runtime.service import source_record
-from switchboard_schemas.topics import WORKITEM_COMMANDS
 
 
-def register(broker: KafkaBroker, pipeline: CommandPipeline, group_id: str) -> None:
-    """Consume ``workitem.commands``; commit each record once it is applied or dead-lettered."""
+def register(broker: KafkaBroker, pipelines: Mapping[str, CommandPipeline], group_id: str) -> None:
+    """One consumer for ``workitem.commands`` and ``workitem.events`` (one group join).
+
+    Each record is committed once it is applied, ignored or dead-lettered.
+    """
 
     @broker.subscriber(
-        WORKITEM_COMMANDS,
+        *pipelines,
         group_id=group_id,
         auto_offset_reset="earliest",
         ack_policy=AckPolicy.MANUAL,
     )
-    async def on_workitem_command(msg: KafkaMessage) -> None:
-        await pipeline.handle(source_record(msg.raw_message))
+    async def on_workitem_record(msg: KafkaMessage) -> None:
+        record = source_record(msg.raw_message)
+        await pipelines[record.topic].handle(record)
         await msg.ack()

@@ -11,31 +11,45 @@ from switchboard_runtime.http import serve
 from switchboard_runtime.logs import configure_logging
 from switchboard_runtime.pipeline import make_pipeline
 from switchboard_runtime.service import ServiceRuntime, service_app
-from switchboard_schemas.topics import ALL_TOPICS
+from switchboard_schemas.topics import ALL_TOPICS, WORKITEM_COMMANDS, WORKITEM_EVENTS
 
 from workitem import handlers
 from workitem.api import create_body_defs, workitem_router
 from workitem.commands import command_handlers
 from workitem.config import WorkItemSettings
-from workitem.intake import Intake
+from workitem.inbox_api import inbox_router
+from workitem.intake import Clock, Intake, utc_now
+from workitem.projection import Projection
+from workitem.projection_store import ReadModelStore
 from workitem.store import WorkItemStore
 
 SERVICE = "workitem"
 
 
-def create_app(settings: WorkItemSettings) -> FastAPI:
-    """The work item service as an ASGI app; its lifespan connects and consumes."""
+def create_app(settings: WorkItemSettings, *, clock: Clock = utc_now) -> FastAPI:
+    """The work item service as an ASGI app; its lifespan connects and consumes.
+
+    It consumes its commands (intake) and the lifecycle events (the Inbox read model)
+    through one consumer; ``clock`` is what "now" means for archiving and due labels.
+    """
     runtime: ServiceRuntime
 
     def register(broker: KafkaBroker, producer: AIOKafkaProducer) -> None:
-        pipeline = make_pipeline(settings, SERVICE, producer, command_handlers(intake))
-        handlers.register(broker, pipeline, runtime.group_id)
+        pipelines = {
+            WORKITEM_COMMANDS: make_pipeline(settings, SERVICE, producer, command_handlers(intake)),
+            WORKITEM_EVENTS: make_pipeline(
+                settings, SERVICE, producer, projection.handlers(), ignore_unknown_types=True
+            ),
+        }
+        handlers.register(broker, pipelines, runtime.group_id)
 
     runtime = ServiceRuntime(
         settings, service=SERVICE, topics=ALL_TOPICS, register_subscribers=register
     )
     store = WorkItemStore(runtime.redis, runtime.keys)
-    intake = Intake(store, request_ttl=settings.idempotency_ttl_seconds)
+    intake = Intake(store, request_ttl=settings.idempotency_ttl_seconds, clock=clock)
+    read_model = ReadModelStore(runtime.redis, runtime.keys)
+    projection = Projection(read_model, seen_ttl=settings.dedupe_ttl_seconds, clock=clock)
     app = service_app(runtime, "Switchboard work item service")
     app.include_router(
         workitem_router(
@@ -45,6 +59,7 @@ def create_app(settings: WorkItemSettings) -> FastAPI:
             max_body_bytes=settings.max_message_bytes,
         )
     )
+    app.include_router(inbox_router(read_model, clock))
     _publish_body_schema(app)
     return app
 

@@ -72,6 +72,29 @@ class StoredItem:
     updated_at: str
     cancel_requested_at: str | None
     history: list[dict[str, Any]]
+    agent_id: str | None = None
+    disposition_code: str | None = None
+    notes: str | None = None
+    archived_at: str | None = None
+
+
+def stored_item(fields: dict[bytes, bytes], history: list[bytes]) -> StoredItem | None:
+    """A record from its Redis hash and history list; None when the hash is empty."""
+    if not fields:
+        return None
+    text = {k.decode(): v.decode() for k, v in fields.items()}
+    return StoredItem(
+        item=json.loads(text["item"]),
+        status=text["status"],
+        created_at=text["created_at"],
+        updated_at=text["updated_at"],
+        cancel_requested_at=text.get("cancel_requested_at"),
+        history=[json.loads(entry) for entry in history],
+        agent_id=text.get("agent_id"),
+        disposition_code=text.get("disposition_code"),
+        notes=text.get("notes"),
+        archived_at=text.get("archived_at"),
+    )
 
 
 @dataclass(frozen=True)
@@ -149,14 +172,4 @@ class WorkItemStore:
             pipe.hgetall(self._keys.work_item(work_item_id))
             pipe.lrange(self._keys.work_item_history(work_item_id), 0, -1)
             fields, history = await pipe.execute()
-        if not fields:
-            return None
-        text = {k.decode(): v.decode() for k, v in fields.items()}
-        return StoredItem(
-            item=json.loads(text["item"]),
-            status=text["status"],
-            created_at=text["created_at"],
-            updated_at=text["updated_at"],
-            cancel_requested_at=text.get("cancel_requested_at"),
-            history=[json.loads(entry) for entry in history],
-        )
+        return stored_item(fields, history)

@@ -88,8 +88,8 @@ local function agent_state(id)
 end
 
 local function use_slot(agent, kind, delta)
+  local a = agent_state(agent)  -- read (and cache) before the change, then apply to both
   redis.call('HINCRBY', k('ag', agent), 'used_' .. kind, delta)
-  local a = agent_state(agent)
   a.used[kind] = a.used[kind] + delta
 end
 
@@ -167,15 +167,16 @@ local function choose(queue, strategy, eligible)
   return eligible[1]
 end
 
--- The agent to offer `wid` to: eligible agents that did not reject it first; an agent
--- that rejected it only when no other eligible agent has capacity.
-local function pick_agent(wid, queue, kind, skills)
+-- The agent to offer `wid` to. An agent that rejected the item is only a fallback,
+-- used (when `fallback_ok`) if no other eligible agent has capacity.
+local function pick_agent(wid, queue, kind, skills, fallback_ok)
   local strategy = redis.call('HGET', k('queue-config'), queue) or 'longest_idle'
   local rejected = k('ri', wid, 'rejected')
+  local check_rejected = redis.call('EXISTS', rejected) == 1
   local eligible, fallback = {}, nil
   for _, id in ipairs(queue_agents(queue)) do
     if can_take(id, kind, skills) then
-      if redis.call('SISMEMBER', rejected, id) == 1 then
+      if check_rejected and redis.call('SISMEMBER', rejected, id) == 1 then
         fallback = fallback or id
       else
         if strategy == 'longest_idle' then return id end
@@ -183,7 +184,10 @@ local function pick_agent(wid, queue, kind, skills)
       end
     end
   end
-  if #eligible == 0 then return fallback end
+  if #eligible == 0 then
+    if fallback_ok then return fallback end
+    return nil
+  end
   return choose(queue, strategy, eligible)
 end
 
@@ -224,13 +228,21 @@ local function route(queues)
     if x[2] ~= y[2] then return x[2] < y[2] end
     return x[1] < y[1]
   end)
+  -- Pass 1 matches items with agents who did not reject them; pass 2 lets a rejected
+  -- item go back to an agent who rejected it, once nobody else can take it and the
+  -- agent has nothing else to do.
   local made = 0
-  for _, c in ipairs(candidates) do
-    local f = redis.call('HMGET', k('ri', c[1]), 'kind', 'skills')
-    local agent = pick_agent(c[1], c[3], f[1], cjson.decode(f[2]))
-    if agent then
-      offer(c[1], agent)
-      made = made + 1
+  for pass = 1, 2 do
+    for _, c in ipairs(candidates) do
+      if not c.offered then
+        local f = redis.call('HMGET', k('ri', c[1]), 'kind', 'skills')
+        local agent = pick_agent(c[1], c[3], f[1], cjson.decode(f[2]), pass == 2)
+        if agent then
+          offer(c[1], agent)
+          c.offered = true
+          made = made + 1
+        end
+      end
     end
   end
   return made

@@ -1,0 +1,203 @@
+"""Invariants of the router's Redis state and event stream, checked after every step."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from .routerkit import OPEN, QUEUES, Event, Harness
+
+KINDS = ("voice", "chat", "async")
+STATUS_OF_STEP = {"held": "hold"}  # path state -> router item status, where they differ
+# DESIGN §3 as a path: the state after each workitem.* event, by the state before it.
+PATH: dict[str, dict[str, str]] = {
+    "new": {"queued": "queued"},
+    "queued": {"offered": "offered", "cancelled": "cancelled"},
+    "offered": {
+        "accepted": "active",
+        "offer_rejected": "queued",
+        "offer_expired": "queued",
+        "cancelled": "cancelled",
+    },
+    "active": {"held": "held", "wrapup_started": "wrap_up", "cancelled": "cancelled"},
+    "held": {"resumed": "active", "wrapup_started": "wrap_up", "cancelled": "cancelled"},
+    "wrap_up": {"completed": "completed", "wrapup_expired": "wrap_expired", "cancelled": "cancelled"},
+    "wrap_expired": {"completed": "completed"},
+    "completed": {},
+    "cancelled": {},
+}
+
+
+@dataclass(frozen=True)
+class ItemInfo:
+    kind: str
+    queue: str
+    skills: frozenset[str]
+
+
+@dataclass
+class Snapshot:
+    """The router's state of one tenant, for the known items and agents."""
+
+    items: dict[str, dict[str, str]]
+    rejected: dict[str, set[str]]
+    agents: dict[str, dict[str, str]]
+    agent_items: dict[str, set[str]]
+    agent_queues: dict[str, set[str]]
+    agent_skills: dict[str, set[str]]
+    queues: dict[str, list[tuple[str, float]]]
+    queue_agents: dict[str, list[tuple[str, float]]]
+    deadlines: list[tuple[str, float]]
+
+    def used(self, agent: str, kind: str) -> int:
+        return int(self.agents.get(agent, {}).get(f"used_{kind}", 0))
+
+    def cap(self, agent: str, kind: str) -> int:
+        return int(self.agents.get(agent, {}).get(f"cap_{kind}", 0))
+
+    def could_take(self, agent: str, info: ItemInfo) -> bool:
+        return (
+            self.agents.get(agent, {}).get("status") == "available"
+            and info.queue in self.agent_queues[agent]
+            and info.skills <= self.agent_skills[agent]
+            and self.used(agent, info.kind) < self.cap(agent, info.kind)
+        )
+
+
+async def snapshot(h: Harness, wids: list[str], agents: Iterable[str]) -> Snapshot:
+    names = list(agents)
+    k = h.keys
+    async with h.redis.pipeline(transaction=False) as pipe:
+        for w in wids:
+            pipe.hgetall(k.router_item(w)).smembers(k.item_rejected_by(w))
+        for a in names:
+            pipe.hgetall(k.agent(a)).smembers(k.agent_items(a))
+            pipe.smembers(k.agent_queues(a)).smembers(k.agent_skills(a))
+        for q in QUEUES:
+            pipe.zrange(k.queue(q), 0, -1, withscores=True)
+            pipe.zrange(k.queue_agents(q), 0, -1, withscores=True)
+        pipe.zrange(k.deadlines(), 0, -1, withscores=True)
+        r: list[Any] = await pipe.execute()
+    n, m = 2 * len(wids), 2 * len(wids) + 4 * len(names)
+    return Snapshot(
+        items=dict(zip(wids, r[0:n:2], strict=True)),
+        rejected=dict(zip(wids, r[1:n:2], strict=True)),
+        agents=dict(zip(names, r[n:m:4], strict=True)),
+        agent_items=dict(zip(names, r[n + 1 : m : 4], strict=True)),
+        agent_queues=dict(zip(names, r[n + 2 : m : 4], strict=True)),
+        agent_skills=dict(zip(names, r[n + 3 : m : 4], strict=True)),
+        queues=dict(zip(QUEUES, r[m:-1:2], strict=True)),
+        queue_agents=dict(zip(QUEUES, r[m + 1 : -1 : 2], strict=True)),
+        deadlines=r[-1],
+    )
+
+
+@dataclass
+class Checker:
+    """What the tests know besides Redis: item kinds, event paths, missed offers."""
+
+    items: dict[str, ItemInfo] = field(default_factory=dict)
+    paths: dict[str, str] = field(default_factory=dict)
+    missed: set[str] = field(default_factory=set)
+    event_ids: set[str] = field(default_factory=set)
+
+    def check(self, before: Snapshot, after: Snapshot, events: list[Event]) -> None:
+        self.check_events(before, after, events)
+        self.check_state(after)
+
+    def check_events(self, before: Snapshot, after: Snapshot, events: list[Event]) -> None:
+        used = {(a, kd): before.used(a, kd) for a in before.agents for kd in KINDS}
+        for e in events:
+            assert e.id not in self.event_ids, f"event id {e.id} repeated"
+            self.event_ids.add(e.id)
+            if e.topic == "agent.events":
+                assert e.key == e.data["agent_id"], e
+                self.agent_event(after, e, used)
+            else:
+                assert e.topic == "workitem.events", e
+                assert e.key == e.subject == e.data["work_item_id"], e
+                self.item_event(e, used)
+        for (agent, kind), n in used.items():
+            assert after.used(agent, kind) == n, f"used_{kind} of {agent}: {after.agents}"
+
+    def agent_event(self, after: Snapshot, e: Event, used: dict[tuple[str, str], int]) -> None:
+        agent = e.key
+        if e.type == "agent.status_changed":
+            if e.data.get("reason") == "missed_offer":
+                self.missed.add(agent)
+            elif e.data["status"] == "available":
+                self.missed.discard(agent)
+        if e.type != "offer.made":
+            return
+        wid = e.data["work_item_id"]
+        info = self.items[wid]
+        assert agent not in self.missed, f"{agent} missed an offer, was offered {wid}"
+        assert after.agents[agent]["status"] == "available", (wid, after.agents[agent])
+        assert info.queue in after.agent_queues[agent], (wid, after.agent_queues[agent])
+        assert info.skills <= after.agent_skills[agent], (wid, after.agent_skills[agent])
+        assert used[agent, info.kind] < after.cap(agent, info.kind), (
+            f"offer of {wid} to {agent} beyond capacity {info.kind}: {used} {after.agents}"
+        )
+        used[agent, info.kind] += 1
+        if agent in after.rejected[wid]:  # a fallback: nobody else could take it
+            others = set(after.agents) - after.rejected[wid]
+            assert not [b for b in others if after.could_take(b, info)], (wid, after.agents)
+
+    def item_event(self, e: Event, used: dict[tuple[str, str], int]) -> None:
+        wid = e.subject or ""
+        step = e.type.removeprefix("workitem.")
+        state = self.paths.get(wid, "new")
+        assert step in PATH[state], f"{wid}: {e.type} after {state}"
+        self.paths[wid] = PATH[state][step]
+        frees = ("offer_rejected", "offer_expired", "completed", "cancelled")
+        if step in frees and "agent_id" in e.data:
+            used[e.data["agent_id"], self.items[wid].kind] -= 1
+
+    def check_state(self, s: Snapshot) -> None:
+        offers: dict[str, list[tuple[str, float]]] = {w: [] for w in s.items}
+        wraps: Counter[str] = Counter()
+        for member, due in s.deadlines:
+            kind, _, rest = member.partition("|")
+            if kind == "o":
+                offers[rest.split("|")[1]].append((member, due))
+            else:
+                wraps[rest] += 1
+        for wid, item in s.items.items():
+            self.check_item(s, wid, item, offers[wid], wraps[wid])
+        for agent, hash_ in s.agents.items():
+            mine = {w for w, i in s.items.items() if i.get("agent") == agent and i["status"] in OPEN}
+            assert s.agent_items[agent] == mine, (agent, s.agent_items[agent], mine)
+            for kind in KINDS:
+                n = sum(1 for w in mine if self.items[w].kind == kind)
+                assert s.used(agent, kind) == n, (agent, kind, hash_)
+            available = hash_.get("status") == "available"
+            for q in QUEUES:
+                listed = agent in dict(s.queue_agents[q])
+                assert listed == (available and q in s.agent_queues[agent]), (agent, q, hash_)
+        for q, members in s.queues.items():
+            for wid, score in members:
+                item = s.items[wid]
+                assert (item["status"], item["queue"]) == ("queued", q), (wid, item)
+                assert float(item["score"]) == score, (wid, item, score)
+
+    def check_item(
+        self, s: Snapshot, wid: str, item: dict[str, str], offers: list[Any], wraps: int
+    ) -> None:
+        status = item["status"]
+        path = self.paths.get(wid, "new")
+        assert STATUS_OF_STEP.get(path, path) == status, f"{wid}: events say {path}: {item}"
+        if status == "offered":
+            member = f"o|{item['offer_id']}|{wid}"
+            assert offers == [(member, float(item["offer_expires"]))], (wid, offers, item)
+            assert item["agent"] in s.agents, item
+        else:
+            assert offers == [], (wid, offers, item)
+        assert wraps == (status == "wrap_up"), (wid, item, wraps)
+        info = self.items[wid]
+        in_queue = [q for q, members in s.queues.items() if wid in dict(members)]
+        assert in_queue == ([info.queue] if status == "queued" else []), (wid, in_queue, item)
+        if status == "queued":  # nobody who could take it is left idle
+            idle = [a for a in s.agents if s.could_take(a, info)]
+            assert not idle, f"{wid} waits while {idle} could take it: {s.agents}"

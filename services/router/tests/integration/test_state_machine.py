@@ -1,0 +1,278 @@
+"""Random sequences of router operations against the real Lua scripts and a real Redis.
+
+A hypothesis state machine creates items, moves agents between statuses, answers offers
+(with the right or a wrong agent, the current or a stale offer), cancels, replays earlier
+commands and moves a fake clock, firing due deadlines. After every step the invariants
+of ``invariants.py`` are checked against Redis and the events the step appended.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Coroutine
+from typing import Any, ClassVar, TypeVar
+
+import pytest
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import (
+    Bundle,
+    RuleBasedStateMachine,
+    initialize,
+    precondition,
+    rule,
+    run_state_machine_as_test,
+)
+from redis.asyncio import Redis
+from router.routing_config import kind_of
+from switchboard_runtime.testing import Brokers
+from switchboard_schemas.envelope import CloudEvent
+from switchboard_schemas.lifecycle import WorkItemCreated
+
+from .invariants import Checker, ItemInfo, Snapshot, snapshot
+from .routerkit import DEFAULT_DISPOSITION, QUEUES, Event, Harness, strategies_config
+
+pytestmark = pytest.mark.integration
+T = TypeVar("T")
+
+AGENTS = ("a1", "a2", "a3")
+SKILLS = ("en", "fr", "billing")
+COMMANDS = ("offer.accept", "offer.reject", "item.hold", "item.resume", "item.end",
+            "item.complete")
+OFFER_COMMANDS = ("offer.accept", "offer.reject")
+# command -> (status it needs, what the script returns, the workitem event it emits)
+OUTCOME = {
+    "offer.accept": ("offered", "active", "workitem.accepted"),
+    "offer.reject": ("offered", "queued", "workitem.offer_rejected"),
+    "item.hold": ("active", "hold", "workitem.held"),
+    "item.resume": ("hold", "active", "workitem.resumed"),
+    "item.end": ("active hold", "wrap_up", "workitem.wrapup_started"),
+    "item.complete": ("wrap_up", "completed", "workitem.completed"),
+}
+capacities = st.one_of(
+    st.none(), st.dictionaries(st.sampled_from(["voice", "chat", "async"]), st.integers(0, 2))
+)
+
+
+def should_accept(cmd: str, item: dict[str, str], agent: str, offer_id: str) -> bool:
+    status = item.get("status", "unknown")
+    if cmd in OFFER_COMMANDS and item.get("offer_id") != offer_id:
+        return False
+    return item.get("agent") == agent and status in OUTCOME[cmd][0].split()
+
+
+class RouterMachine(RuleBasedStateMachine):
+    redis_url: ClassVar[str] = ""
+    items = Bundle("items")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.loop = asyncio.new_event_loop()
+        self.redis = Redis.from_url(self.redis_url, decode_responses=True)
+        self.h = Harness(self.redis)
+        self.checker = Checker()
+        self.snap: Snapshot | None = None
+        self.sent: list[CloudEvent] = []
+        self.fired: list[str] = []
+        self.offers: dict[str, list[str]] = {}
+
+    def run(self, coro: Coroutine[Any, Any, T]) -> T:
+        return self.loop.run_until_complete(coro)
+
+    def read(self) -> Snapshot:
+        return self.run(snapshot(self.h, list(self.checker.items), AGENTS))
+
+    def step(self, coro: Coroutine[Any, Any, str]) -> tuple[Snapshot, str, list[Event], Snapshot]:
+        before = self.snap or self.read()
+        result = self.run(coro)
+        events = self.run(self.h.new_events())
+        after = self.snap = self.read()
+        self.checker.check(before, after, events)
+        for e in events:
+            if e.type == "offer.made":
+                self.offers.setdefault(e.data["work_item_id"], []).append(e.data["offer_id"])
+        return before, result, events, after
+
+    def teardown(self) -> None:
+        try:
+            self.run(self.h.cleanup())
+            self.run(self.redis.aclose())
+        finally:
+            self.loop.close()
+
+    @initialize(strategies=st.dictionaries(st.sampled_from(QUEUES), st.sampled_from(
+        ["longest_idle", "least_busy", "round_robin"])))
+    def configure(self, strategies: dict[str, str]) -> None:
+        self.h = Harness(self.redis, strategies_config(strategies))
+        self.run(self.h.setup())
+
+    @rule(
+        target=items,
+        type=st.sampled_from(["task", "chat", "call", "email"]),
+        priority=st.sampled_from([1, 2, 3, 5, 8]),
+        skills=st.one_of(st.just(frozenset[str]()), st.frozensets(st.sampled_from(SKILLS))),
+        age=st.integers(0, 3000),
+    )
+    def create(self, type: str, priority: int, skills: frozenset[str], age: int) -> str:
+        wid = f"w{len(self.checker.items)}"
+        event = self.h.created_event(wid, type, priority, self.h.now - age, sorted(skills))
+        item = WorkItemCreated.model_validate(event.data)
+        self.checker.items[wid] = ItemInfo(kind_of(item), type, skills)
+        _, result, events, _ = self.step(self.h.send(event))
+        assert result == "queued"
+        assert events[0].data == {"work_item_id": wid, "queue": type, "priority": priority}
+        self.sent.append(event)
+        return wid
+
+    @rule(
+        agent=st.sampled_from(AGENTS),
+        status=st.sampled_from(["available", "available", "available", "away", "offline"]),
+        queues=st.frozensets(
+            st.sampled_from(["task", "chat", "call", "email", "review"]), min_size=1
+        ),
+        skills=st.one_of(st.just(frozenset(SKILLS)), st.frozensets(st.sampled_from(SKILLS))),
+        capacity=capacities,
+    )
+    def agent_status(
+        self,
+        agent: str,
+        status: str,
+        queues: frozenset[str],
+        skills: frozenset[str],
+        capacity: dict[str, int] | None,
+    ) -> None:
+        event = self.h.status_event(agent, status, sorted(queues), sorted(skills), capacity)
+        before, result, events, after = self.step(self.h.send(event))
+        self.sent.append(event)
+        assert result == status
+        assert events[0].type == "agent.status_changed"
+        assert events[0].data == {"agent_id": agent, "status": status}
+        caps = self.h.config.capacity(agent, capacity)
+        assert all(after.cap(agent, k) == caps[k] for k in caps)
+        if status == "away":
+            assert len(events) == 1
+        if status == "offline":
+            pending = {w for w, i in before.items.items()
+                       if i["status"] == "offered" and i["agent"] == agent}
+            revoked = {e.data["work_item_id"] for e in events if e.type == "offer.revoked"}
+            assert revoked == pending
+            assert not after.agent_items[agent] & pending
+
+    def command(self, wid: str, cmd: str, agent: str, offer_id: str) -> None:
+        extra = {"reason": "busy"} if cmd == "offer.reject" else {}
+        event = self.h.command_event(cmd, agent, wid, offer_id, **extra)
+        item = (self.snap or self.read()).items.get(wid, {})
+        before, result, events, after = self.step(self.h.send(event))
+        self.sent.append(event)
+        if should_accept(cmd, item, agent, offer_id):
+            _, returns, ce_type = OUTCOME[cmd]
+            assert (result, events[0].type) == (returns, ce_type)
+            return
+        assert result.startswith("rejected:")
+        assert [(e.type, e.key) for e in events] == [("command.rejected", agent)]
+        assert events[0].data["command_id"] == event.id
+        assert after == before
+
+    @rule(
+        wid=items,
+        cmd=st.sampled_from(COMMANDS),
+        right_agent=st.booleans(),
+        other=st.sampled_from(AGENTS),
+        which=st.sampled_from(["current", "current", "stale", "foreign"]),
+    )
+    def answer(self, wid: str, cmd: str, right_agent: bool, other: str, which: str) -> None:
+        item = (self.snap or self.read()).items.get(wid, {})
+        agent = item.get("agent", other)
+        if not right_agent:
+            agent = other if other != agent else AGENTS[(AGENTS.index(other) + 1) % 3]
+        mine = self.offers.get(wid, [])
+        if which == "current":
+            offer_id = item.get("offer_id", "of-none")
+        elif which == "stale":
+            offer_id = next((o for o in mine if o != item.get("offer_id")), "of-stale")
+        else:
+            offer_id = next((o for w, os in self.offers.items() if w != wid for o in os), "of-x")
+        self.command(wid, cmd, agent, offer_id)
+
+    @rule(cmd=st.sampled_from(COMMANDS), agent=st.sampled_from(AGENTS))
+    def unknown_item(self, cmd: str, agent: str) -> None:
+        self.command("ghost", cmd, agent, "of-1")
+
+    @rule(wid=items, hold=st.booleans(), reject=st.booleans())
+    def progress(self, wid: str, hold: bool, reject: bool) -> None:
+        """The next step of the item's lifecycle, by its agent."""
+        item = (self.snap or self.read()).items[wid]
+        next_cmd = {
+            "offered": "offer.reject" if reject else "offer.accept",
+            "active": "item.hold" if hold else "item.end",
+            "hold": "item.resume" if hold else "item.end",
+        }
+        cmd = next_cmd.get(item["status"], "item.complete")
+        self.command(wid, cmd, item.get("agent", "a1"), item.get("offer_id", "of-none"))
+
+    @rule(wid=items, reason=st.sampled_from([None, "duplicate"]))
+    def cancel(self, wid: str, reason: str | None) -> None:
+        event = self.h.cancel_event(wid, reason)
+        before, result, events, after = self.step(self.h.send(event))
+        self.sent.append(event)
+        status = before.items[wid]["status"]
+        if status in ("completed", "cancelled"):
+            assert (result, events, after) == ("closed", [], before)
+            return
+        assert result == "cancelled"
+        first = {"queued": [], "offered": ["offer.revoked"]}.get(status, ["item.cancelled"])
+        assert [e.type for e in events[: len(first) + 1]] == [*first, "workitem.cancelled"]
+        assert after.items[wid]["status"] == "cancelled"
+
+    @rule(ms=st.integers(1, 6000))
+    def advance(self, ms: int) -> None:
+        self.h.now += ms
+
+    @rule()
+    def fire_due(self) -> None:
+        for member in self.run(self.h.due()):
+            fire = self.h.engine.fire(member, self.h.now)
+            before, result, events, after = self.step(fire)
+            self.fired.append(member)
+            if member.startswith("o|"):
+                agent = before.items[member.split("|")[2]]["agent"]
+                assert result == "offer_expired"
+                assert [e.type for e in events[:3]] == [
+                    "offer.revoked", "workitem.offer_expired", "agent.status_changed"]
+                assert events[2].data == {
+                    "agent_id": agent, "status": "away", "reason": "missed_offer"}
+                assert after.agents[agent]["status"] == "away"
+            else:
+                assert result == "wrapup_expired"
+                assert [e.type for e in events[:2]] == [
+                    "workitem.wrapup_expired", "workitem.completed"]
+                assert events[1].data["disposition_code"] == DEFAULT_DISPOSITION
+                assert events[1].data["auto"] is True
+
+    @precondition(lambda self: self.fired)
+    @rule(n=st.integers(0, 10_000))
+    def fire_again(self, n: int) -> None:
+        member = self.fired[n % len(self.fired)]
+        before, result, events, after = self.step(self.h.engine.fire(member, self.h.now))
+        assert (result, events, after) == ("gone", [], before)
+
+    @precondition(lambda self: self.sent)
+    @rule(n=st.integers(0, 10_000))
+    def replay(self, n: int) -> None:
+        event = self.sent[n % len(self.sent)]
+        before, result, events, after = self.step(self.h.send(event))
+        assert (result, events, after) == ("duplicate", [], before)
+
+
+def test_router_state_machine(brokers: Brokers) -> None:
+    RouterMachine.redis_url = brokers.redis_url
+    run_state_machine_as_test(
+        RouterMachine,
+        settings=settings(
+            max_examples=60,
+            stateful_step_count=40,
+            deadline=None,
+            database=None,
+            suppress_health_check=[HealthCheck.too_slow],
+        ),
+    )

@@ -1,0 +1,54 @@
+"""HTTP API of the Inbox: ``GET /v1/agents/{agent_id}/inbox``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Annotated, Protocol
+
+from fastapi import APIRouter, Path, Query
+from fastapi.exceptions import RequestValidationError
+from switchboard_schemas.fields import ID_PATTERN
+
+from workitem.inbox import InboxFilter, UnknownTimezone, build_inbox, timezone_named
+from workitem.store import StoredItem
+from workitem.views import InboxView
+
+TZ_PATTERN = r"^[A-Za-z0-9_+\-/]{1,64}$"
+
+
+class InboxReader(Protocol):
+    async def inbox(self, agent_id: str) -> list[StoredItem]: ...
+
+
+def inbox_router(reader: InboxReader, clock: Callable[[], datetime]) -> APIRouter:
+    router = APIRouter(prefix="/v1", tags=["inbox"])
+
+    @router.get("/agents/{agent_id}/inbox", response_model=InboxView)
+    async def get_inbox(
+        agent_id: Annotated[str, Path(min_length=1, max_length=128, pattern=ID_PATTERN)],
+        status: Annotated[
+            InboxFilter, Query(description="Filter for `items`; `outbound` is never filtered.")
+        ] = "all",
+        tz: Annotated[
+            str,
+            Query(pattern=TZ_PATTERN, description="IANA time zone for the due labels."),
+        ] = "UTC",
+    ) -> InboxView:
+        """The agent's Inbox: the outbound section first, then items, with due labels in `tz`.
+
+        Badge: the upper-case type for task-type items, null for chat and call.
+        Subject: for callbacks the customer's name (or phone) and the reason; otherwise
+        the readable sub-type and the description's first line; else the type's name.
+        Due label: Overdue, Today, Tomorrow, or the local date as YYYY-MM-DD.
+        """
+        try:
+            zone = timezone_named(tz)
+        except UnknownTimezone as exc:
+            raise RequestValidationError(
+                [{"type": "timezone", "loc": ("query", "tz"), "msg": str(exc), "input": tz}]
+            ) from exc
+        records = await reader.inbox(agent_id)
+        return build_inbox(agent_id, records, status=status, tz=zone, now=clock())
+
+    return router

@@ -1,0 +1,136 @@
+"""Cross-service fixtures: the work item service and the router, running together.
+
+Both run in this process against the session's real brokers, with short deadlines
+(offer 2 s, wrap-up 3 s) and a routing config of their own, whose queues `e2e-NN`
+are handed out one per test so that tests never see each other's items.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import json
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import pytest_asyncio
+from aiokafka import AIOKafkaProducer
+from router.config import RouterSettings
+from router.main import create_app as create_router
+from switchboard_runtime.testing import Brokers, eventually, serving
+from switchboard_schemas.topics import AGENT_COMMANDS
+from workitem.config import WorkItemSettings
+from workitem.main import create_app as create_workitem
+
+OFFER_TIMEOUT_S = 2.0
+WRAPUP_TIMEOUT_S = 3.0
+QUEUES = [f"e2e-{n:02d}" for n in range(1, 61)]
+_next_queue = itertools.count()
+
+
+@dataclass(frozen=True)
+class Stack:
+    http: httpx.AsyncClient
+    producer: AIOKafkaProducer
+    brokers: Brokers
+    router_env: dict[str, Any]
+
+    async def create(self, **fields: Any) -> dict[str, Any]:
+        response = await self.http.post("/v1/workitems", json=fields)
+        assert response.status_code == 201, response.text
+        body: dict[str, Any] = response.json()
+        return body
+
+    async def command(self, ce_type: str, data: dict[str, Any], **attrs: Any) -> str:
+        """Publish an agent command as the desktop would; returns its CloudEvents id."""
+        event = agent_command(ce_type, data, **attrs)
+        await self.producer.send_and_wait(
+            AGENT_COMMANDS, json.dumps(event).encode(), key=str(data["agent_id"]).encode()
+        )
+        return str(event["id"])
+
+    async def agent_available(self, agent_id: str, queue: str, **extra: Any) -> None:
+        await self.command(
+            "agent.status",
+            {"agent_id": agent_id, "status": "available", "queues": [queue], **extra},
+        )
+
+
+def agent_command(ce_type: str, data: dict[str, Any], **attrs: Any) -> dict[str, Any]:
+    return {
+        "specversion": "1.0",
+        "id": str(uuid.uuid4()),
+        "source": "tests/desktop",
+        "type": ce_type,
+        "time": datetime.now(UTC).isoformat(),
+        "data": data,
+        **attrs,
+    }
+
+
+def routing_yaml(path: Path) -> Path:
+    queues = {
+        q: {} for q in ["chat", "call", "task", "callback", "review", "approval", "email", *QUEUES]
+    }
+    path.write_text(json.dumps({"queues": queues}))  # JSON is valid YAML
+    return path
+
+
+@pytest.fixture
+def queue() -> str:
+    """A queue no other test uses."""
+    return QUEUES[next(_next_queue)]
+
+
+@pytest.fixture
+def agent_id() -> str:
+    return f"agent-{uuid.uuid4().hex[:8]}"
+
+
+@pytest.fixture(scope="session")
+def e2e_env(brokers: Brokers, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    return {
+        "kafka_bootstrap_servers": brokers.kafka_bootstrap_servers,
+        "redis_url": brokers.redis_url,
+        "kafka_topic_partitions": 3,
+        "consumer_group_prefix": "e2e",
+        "log_format": "json",
+    }
+
+
+@pytest_asyncio.fixture(scope="session")
+async def stack(
+    brokers: Brokers, e2e_env: dict[str, Any], tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[Stack]:
+    router_env = {
+        **e2e_env,
+        "offer_timeout_seconds": OFFER_TIMEOUT_S,
+        "wrapup_timeout_seconds": WRAPUP_TIMEOUT_S,
+        "routing_config": routing_yaml(tmp_path_factory.mktemp("routing") / "routing.yaml"),
+    }
+    workitem = create_workitem(WorkItemSettings(**e2e_env))
+    router = create_router(RouterSettings(**router_env))
+    producer = AIOKafkaProducer(bootstrap_servers=brokers.kafka_bootstrap_servers, acks="all")
+    await producer.start()
+    try:
+        async with (
+            serving(workitem) as wi_url,
+            serving(router) as rt_url,
+            httpx.AsyncClient(base_url=wi_url, timeout=10) as http,
+            httpx.AsyncClient(base_url=rt_url) as router_http,
+        ):
+            for client in (http, router_http):
+                await eventually(functools.partial(_ready, client), timeout=60)
+            yield Stack(http, producer, brokers, router_env)
+    finally:
+        await producer.stop()
+
+
+async def _ready(client: httpx.AsyncClient) -> bool:
+    return (await client.get("/health/ready")).status_code == 200
