@@ -75,9 +75,8 @@ def agent_command(ce_type: str, data: dict[str, Any], **attrs: Any) -> dict[str,
 
 
 def routing_yaml(path: Path) -> Path:
-    queues = {
-        q: {} for q in ["chat", "call", "task", "callback", "review", "approval", "email", *QUEUES]
-    }
+    names = ["chat", "call", "task", "callback", "review", "approval", "email", *QUEUES]
+    queues: dict[str, dict[str, str]] = {name: {} for name in names}
     path.write_text(json.dumps({"queues": queues}))  # JSON is valid YAML
     return path
 

@@ -179,8 +179,13 @@ class RouterMachine(RuleBasedStateMachine):
         right_agent=st.booleans(),
         other=st.sampled_from(AGENTS),
         which=st.sampled_from(["current", "current", "stale", "foreign"]),
+        ghost=st.integers(0, 9),
     )
-    def answer(self, wid: str, cmd: str, right_agent: bool, other: str, which: str) -> None:
+    def answer(
+        self, wid: str, cmd: str, right_agent: bool, other: str, which: str, ghost: int
+    ) -> None:
+        """Any command, by the item's agent or another, with its offer or another."""
+        wid = "ghost" if ghost == 0 else wid
         item = (self.snap or self.read()).items.get(wid, {})
         agent = item.get("agent", other)
         if not right_agent:
@@ -194,10 +199,6 @@ class RouterMachine(RuleBasedStateMachine):
             offer_id = next((o for w, os in self.offers.items() if w != wid for o in os), "of-x")
         self.command(wid, cmd, agent, offer_id)
 
-    @rule(cmd=st.sampled_from(COMMANDS), agent=st.sampled_from(AGENTS))
-    def unknown_item(self, cmd: str, agent: str) -> None:
-        self.command("ghost", cmd, agent, "of-1")
-
     @rule(wid=items, hold=st.booleans(), reject=st.booleans())
     def progress(self, wid: str, hold: bool, reject: bool) -> None:
         """The next step of the item's lifecycle, by its agent."""
@@ -209,6 +210,11 @@ class RouterMachine(RuleBasedStateMachine):
         }
         cmd = next_cmd.get(item["status"], "item.complete")
         self.command(wid, cmd, item.get("agent", "a1"), item.get("offer_id", "of-none"))
+
+    @rule(wid=items, hold=st.booleans(), reject=st.booleans())
+    def progress_more(self, wid: str, hold: bool, reject: bool) -> None:
+        """The same as progress: twice as likely as any other rule."""
+        self.progress(wid, hold, reject)
 
     @rule(wid=items, reason=st.sampled_from([None, "duplicate"]))
     def cancel(self, wid: str, reason: str | None) -> None:
@@ -226,10 +232,13 @@ class RouterMachine(RuleBasedStateMachine):
 
     @rule(ms=st.integers(1, 6000))
     def advance(self, ms: int) -> None:
+        """Time passes, and due deadlines wait for a timer (commands may race them)."""
         self.h.now += ms
 
-    @rule()
-    def fire_due(self) -> None:
+    @rule(ms=st.integers(0, 6000))
+    def fire_due(self, ms: int) -> None:
+        """Time passes, and a timer fires every due deadline."""
+        self.h.now += ms
         for member in self.run(self.h.due()):
             fire = self.h.engine.fire(member, self.h.now)
             before, result, events, after = self.step(fire)
