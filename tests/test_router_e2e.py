@@ -69,7 +69,9 @@ async def test_whole_lifecycle_offer_accept_hold_resume_end_complete(
         for ce_type, extra, expected in steps:
             await stack.command(ce_type, {"agent_id": agent_id, "work_item_id": wid, **extra})
             await items.wait_for(of_type(expected, wid))
+        await items.wait_for(of_type("workitem.archived", wid))
         records = await items.read_to_end()
+    record = (await stack.http.get(f"/v1/workitems/{wid}")).json()
 
     assert offer_record.key == agent_id.encode()
     assert offer["actions"] == ["accept", "reject"]
@@ -93,6 +95,21 @@ async def test_whole_lifecycle_offer_accept_hold_resume_end_complete(
         "workitem.resumed",
         "workitem.wrapup_started",
         "workitem.completed",
+        "workitem.archived",
+    ]
+    assert record["status"] == "archived"
+    assert record["agent_id"] == agent_id
+    assert record["disposition_code"] == "resolved"
+    assert [h["status"] for h in record["history"]] == [
+        "created",
+        "queued",
+        "offered",
+        "active",
+        "hold",
+        "active",
+        "wrap_up",
+        "completed",
+        "archived",
     ]
     completed = next(cloud_event(r) for r in records if of_type("workitem.completed", wid)(r))
     assert completed["data"]["disposition_code"] == "resolved"

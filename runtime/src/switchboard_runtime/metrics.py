@@ -34,3 +34,13 @@ COMMAND_SECONDS = Histogram(
     "Time to apply one command, from receipt to state change.",
     ["service"],
 )
+DEADLINES_FIRED = Counter(
+    "switchboard_deadlines_fired_total",
+    "Deadlines this replica fired, by outcome (offer_expired, wrapup_expired).",
+    ["outcome"],
+)
+DEADLINE_LATENESS = Histogram(
+    "switchboard_deadline_lateness_seconds",
+    "How long after its due time a deadline fired.",
+    buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
+)

@@ -16,6 +16,7 @@ from typing import cast
 import structlog
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
+from switchboard_runtime.metrics import DEADLINE_LATENESS, DEADLINES_FIRED
 
 log = structlog.get_logger(__name__)
 
@@ -62,6 +63,8 @@ class DeadlineTimer:
             outcome = await self._fire(member, now)
             if outcome not in ("gone", "stale"):
                 self.fired += 1
+                DEADLINES_FIRED.labels(outcome).inc()
+                DEADLINE_LATENESS.observe(max(0.0, now - score) / 1000)
                 log.info("deadline_fired", member=member, outcome=outcome, late_ms=now - score)
         return len(due)
 

@@ -30,13 +30,15 @@ from switchboard_schemas.envelope import CloudEvent
 from switchboard_schemas.lifecycle import WorkItemCreated
 
 from .invariants import Checker, ItemInfo, Snapshot, snapshot
-from .routerkit import DEFAULT_DISPOSITION, QUEUES, Event, Harness, strategies_config
+from .routerkit import DEFAULT_DISPOSITION, OPEN, QUEUES, Event, Harness, strategies_config
 
 pytestmark = pytest.mark.integration
 T = TypeVar("T")
 
 AGENTS = ("a1", "a2", "a3")
 SKILLS = ("en", "fr", "billing")
+NONE: frozenset[str] = frozenset()
+ALL = frozenset({"task", "chat", "call", "email"})
 COMMANDS = ("offer.accept", "offer.reject", "item.hold", "item.resume", "item.end",
             "item.complete")
 OFFER_COMMANDS = ("offer.accept", "offer.reject")
@@ -110,7 +112,7 @@ class RouterMachine(RuleBasedStateMachine):
         target=items,
         type=st.sampled_from(["task", "chat", "call", "email"]),
         priority=st.sampled_from([1, 2, 3, 5, 8]),
-        skills=st.one_of(st.just(frozenset[str]()), st.frozensets(st.sampled_from(SKILLS))),
+        skills=st.sampled_from([NONE, NONE, NONE, frozenset({"en"}), frozenset({"fr", "billing"})]),
         age=st.integers(0, 3000),
     )
     def create(self, type: str, priority: int, skills: frozenset[str], age: int) -> str:
@@ -127,10 +129,9 @@ class RouterMachine(RuleBasedStateMachine):
     @rule(
         agent=st.sampled_from(AGENTS),
         status=st.sampled_from(["available", "available", "available", "away", "offline"]),
-        queues=st.frozensets(
-            st.sampled_from(["task", "chat", "call", "email", "review"]), min_size=1
-        ),
-        skills=st.one_of(st.just(frozenset(SKILLS)), st.frozensets(st.sampled_from(SKILLS))),
+        queues=st.sampled_from([ALL, ALL, frozenset({"task", "email"}), frozenset({"chat"}),
+                                frozenset({"call", "review"})]),
+        skills=st.sampled_from([frozenset(SKILLS), frozenset(SKILLS), frozenset({"en"}), NONE]),
         capacity=capacities,
     )
     def agent_status(
@@ -199,22 +200,30 @@ class RouterMachine(RuleBasedStateMachine):
             offer_id = next((o for w, os in self.offers.items() if w != wid for o in os), "of-x")
         self.command(wid, cmd, agent, offer_id)
 
-    @rule(wid=items, hold=st.booleans(), reject=st.booleans())
-    def progress(self, wid: str, hold: bool, reject: bool) -> None:
-        """The next step of the item's lifecycle, by its agent."""
-        item = (self.snap or self.read()).items[wid]
+    def open_items(self) -> list[str]:
+        items = self.snap.items if self.snap else {}
+        return [w for w, item in items.items() if item["status"] in OPEN]
+
+    @precondition(lambda self: self.open_items())
+    @rule(n=st.integers(0, 10_000), hold=st.booleans(), reject=st.integers(0, 3))
+    def progress(self, n: int, hold: bool, reject: int) -> None:
+        """The next step of an open item's lifecycle, by its agent."""
+        wids = self.open_items()
+        item = self.read().items[wids[n % len(wids)]]
         next_cmd = {
-            "offered": "offer.reject" if reject else "offer.accept",
+            "offered": "offer.reject" if reject == 0 else "offer.accept",
             "active": "item.hold" if hold else "item.end",
             "hold": "item.resume" if hold else "item.end",
+            "wrap_up": "item.complete",
         }
-        cmd = next_cmd.get(item["status"], "item.complete")
-        self.command(wid, cmd, item.get("agent", "a1"), item.get("offer_id", "of-none"))
+        self.command(wids[n % len(wids)], next_cmd[item["status"]], item["agent"],
+                     item.get("offer_id", "of-none"))
 
-    @rule(wid=items, hold=st.booleans(), reject=st.booleans())
-    def progress_more(self, wid: str, hold: bool, reject: bool) -> None:
+    @precondition(lambda self: self.open_items())
+    @rule(n=st.integers(0, 10_000), hold=st.booleans(), reject=st.integers(0, 3))
+    def progress_more(self, n: int, hold: bool, reject: int) -> None:
         """The same as progress: twice as likely as any other rule."""
-        self.progress(wid, hold, reject)
+        self.progress(n, hold, reject)
 
     @rule(wid=items, reason=st.sampled_from([None, "duplicate"]))
     def cancel(self, wid: str, reason: str | None) -> None:

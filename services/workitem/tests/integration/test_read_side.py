@@ -21,6 +21,7 @@ pytestmark = pytest.mark.integration
 
 ROUTER = "switchboard/router"
 OFFER = {"expires_at": "2030-01-01T00:00:00Z"}
+ARCHIVED_HISTORY = ["created", "offered", "active", "wrap_up", "completed", "archived"]
 
 
 def lifecycle(ce_type: str, wid: str, **data: Any) -> dict[str, Any]:
@@ -160,14 +161,7 @@ async def test_completion_archives_once_and_the_item_leaves_the_inbox(
         agent,
     )
     assert body["archived_at"]
-    assert [h["status"] for h in body["history"]] == [
-        "created",
-        "offered",
-        "active",
-        "wrap_up",
-        "completed",
-        "archived",
-    ]
+    assert [h["status"] for h in body["history"]] == ARCHIVED_HISTORY
     assert body["history"][4]["disposition_code"] == "resolved"
     assert body["history"][5]["event_id"] == cloud_event(archived)["id"]
     assert await desk.shown(agent) == []
