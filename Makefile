@@ -11,12 +11,13 @@ PACKAGES := schemas runtime services/workitem services/router services/callback
 MANIFESTS := $(foreach p,$(PACKAGES),$(p)/pyproject.toml) requirements-dev.txt constraints.txt
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test lint format unit integration clean
+.PHONY: help install run test lint format unit integration asyncapi clean
 
 help:
 	@echo "make run    start Kafka+Redis (embedded unless KAFKA_BOOTSTRAP_SERVERS/REDIS_URL are set) and the three services"
 	@echo "make test   lint (ruff, mypy strict) and the whole test suite against real brokers"
 	@echo "make lint   ruff + mypy only;  make format   apply ruff's formatting"
+	@echo "make asyncapi   regenerate docs/asyncapi/*.json from the schemas"
 
 install: $(STAMP)
 
@@ -51,6 +52,9 @@ unit: install
 
 integration: install
 	$(PY) -m pytest -m integration
+
+asyncapi: install
+	$(PY) -m switchboard_schemas.asyncapi docs/asyncapi
 
 clean:
 	rm -rf $(VENV) .run .mypy_cache .ruff_cache .pytest_cache
