@@ -7,6 +7,7 @@ import time
 from aiokafka import AIOKafkaProducer
 from fastapi import FastAPI
 from faststream.kafka import KafkaBroker
+from switchboard_runtime.deadlines import DeadlineTimer
 from switchboard_runtime.http import serve
 from switchboard_runtime.logs import configure_logging
 from switchboard_runtime.pipeline import make_pipeline
@@ -16,7 +17,6 @@ from switchboard_schemas.topics import AGENT_COMMANDS, ALL_TOPICS, WORKITEM_EVEN
 
 from router import handlers
 from router.config import RouterSettings
-from router.deadlines import DeadlineTimer
 from router.engine import RouterEngine
 from router.routing_config import RoutingConfig
 from router.scripts import RouterScripts, Timing

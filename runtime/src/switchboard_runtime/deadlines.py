@@ -1,10 +1,12 @@
-"""Fires offer and wrap-up deadlines kept in a Redis sorted set.
+"""Fires deadlines kept in a Redis sorted set: the router's offer and wrap-up
+deadlines, the callback service's scheduled callbacks.
 
 Every replica runs a timer. It sleeps until the earliest deadline (or at most
 ``poll_ms``, so a deadline added by another replica is seen soon), then fires
-whatever is due. Firing is one script that removes the member and applies the
-transition atomically, so each deadline fires exactly once however many replicas
-race for it, and a deadline still fires after every router was restarted.
+whatever is due through the service's own script. That script must remove the member
+and apply the transition in one atomic step (answering "gone" when the member was
+already removed), so each deadline fires exactly once however many replicas race for
+it, and still fires after every replica was restarted.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import cast
 import structlog
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
+
 from switchboard_runtime.metrics import DEADLINE_LATENESS, DEADLINES_FIRED
 
 log = structlog.get_logger(__name__)
