@@ -94,3 +94,7 @@ class Keys:
     def agent_inbox_prefix(self) -> str:
         """String prefix of ``agent_inbox`` keys, for scripts that append the agent id."""
         return f"{self.tag}:inbox:"
+
+    def parked(self, queue: str) -> str:
+        """Sorted set: outbound items skipped too often, left for supervisors."""
+        return f"{self.tag}:parked:{queue}"

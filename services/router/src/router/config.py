@@ -23,6 +23,13 @@ class RouterSettings(CommonSettings):
         pattern=r"^[a-z0-9][a-z0-9_.-]{0,63}$",
         description="Disposition code of items completed by the wrap-up timeout.",
     )
+    outbound_skip_limit: int = Field(
+        3,
+        ge=1,
+        le=100,
+        description="Skips after which an outbound item is parked for "
+        "supervisors instead of being offered again.",
+    )
     routing_config: Path = Field(DEFAULT_FILE, description="Path of the routing YAML file.")
     deadline_poll_ms: int = Field(
         50,

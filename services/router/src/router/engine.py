@@ -55,11 +55,13 @@ class RouterEngine:
         *,
         seen_ttl: int,
         default_disposition: str,
+        skip_limit: int = 3,
     ) -> None:
         self._scripts = scripts
         self._config = config
         self._seen_ttl = seen_ttl
         self._default_disposition = default_disposition
+        self._skip_limit = skip_limit
 
     def _seen(self, event: CloudEvent) -> dict[str, Any]:
         return {"seen": f"{event.source}|{event.id}", "seen_ttl": self._seen_ttl}
@@ -107,6 +109,7 @@ class RouterEngine:
             "command_id": event.id,
             "agent": data.pop("agent_id"),
             "wid": data.pop("work_item_id"),
+            "skip_limit": self._skip_limit,
             **data,
             **self._seen(event),
         }

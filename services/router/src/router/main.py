@@ -62,6 +62,7 @@ def create_app(settings: RouterSettings) -> FastAPI:
         config,
         seen_ttl=settings.dedupe_ttl_seconds,
         default_disposition=settings.wrapup_default_disposition,
+        skip_limit=settings.outbound_skip_limit,
     )
     timer = DeadlineTimer(
         redis, keys.deadlines(), engine.fire, wall_clock_ms, poll_ms=settings.deadline_poll_ms

@@ -8,6 +8,7 @@ local data = {}
 if A.reason then data.reason = A.reason end
 if item.status == 'queued' then
   redis.call('ZREM', k('q', item.queue), A.wid)
+  redis.call('ZREM', k('parked', item.queue), A.wid)
 elseif item.status == 'offered' then
   redis.call('ZREM', DEADLINES, 'o|' .. item.offer_id .. '|' .. A.wid)
   agent_event(item.agent, 'offer.revoked', A.wid, {offer_id = item.offer_id,

@@ -13,6 +13,37 @@ end
 local OFFER_COMMANDS = {['offer.accept'] = true, ['offer.reject'] = true,
   ['outbound.dial'] = true, ['outbound.skip'] = true}
 
+-- A skipped outbound item goes to the next available eligible agent, or else to the
+-- back of its queue; after A.skip_limit skips it is parked for supervisors.
+local function skip_onwards(wid, item, skips)
+  redis.call('ZREM', k('q', item.queue), wid)
+  if skips >= A.skip_limit then
+    redis.call('ZADD', k('parked', item.queue), item.score, wid)
+    redis.call('HSET', k('ri', wid), 'parked', '1')
+    item_event(wid, 'workitem.queued', {queue = item.queue, priority = item.priority,
+      reason = 'skip_limit'})
+    route(agent_queues(A.agent))
+    return 'parked'
+  end
+  local f = redis.call('HMGET', k('ri', wid), 'kind', 'skills')
+  local other = pick_agent(wid, item.queue, f[1], cjson.decode(f[2]), false)
+  if other then
+    offer(wid, other)
+    route(agent_queues(A.agent))
+    return 'offered'
+  end
+  -- Nobody else can take it now: back of the queue, behind everything of its priority.
+  local back = item.priority * 1e13 + NOW
+  redis.call('HSET', k('ri', wid), 'score', string.format('%.0f', back))
+  redis.call('ZADD', k('q', item.queue), back, wid)
+  item_event(wid, 'workitem.queued', {queue = item.queue, priority = item.priority,
+    reason = 'skipped'})
+  local queues = agent_queues(A.agent)
+  table.insert(queues, item.queue)
+  route(queues)
+  return 'queued'
+end
+
 if not item then return refuse('unknown_work_item') end
 if item.status == 'completed' or item.status == 'cancelled' then
   return refuse('item_' .. item.status)
@@ -36,7 +67,6 @@ if OFFER_COMMANDS[A.cmd] then
     item_event(A.wid, ce_type, {offer_id = item.offer_id, agent_id = A.agent})
     return 'active'
   end
-  -- reject (skip is the outbound variant, completed in the outbound issue)
   redis.call('SADD', k('ri', A.wid, 'rejected'), A.agent)
   withdraw_offer(A.wid, item)
   local data = {offer_id = item.offer_id, agent_id = A.agent}
@@ -44,9 +74,9 @@ if OFFER_COMMANDS[A.cmd] then
   if A.cmd == 'outbound.skip' then
     data.skip_count = redis.call('HINCRBY', k('ri', A.wid), 'skips', 1)
     item_event(A.wid, 'workitem.skipped', data)
-  else
-    item_event(A.wid, 'workitem.offer_rejected', data)
+    return skip_onwards(A.wid, item, data.skip_count)
   end
+  item_event(A.wid, 'workitem.offer_rejected', data)
   local queues = agent_queues(A.agent)
   table.insert(queues, item.queue)
   route(queues)

@@ -276,11 +276,11 @@ end
 
 local function load_item(wid)
   local f = redis.call('HMGET', k('ri', wid), 'status', 'agent', 'offer_id', 'kind', 'queue',
-    'score', 'outbound', 'offer_expires')
+    'score', 'outbound', 'offer_expires', 'priority', 'parked')
   if not f[1] then return nil end
   return {status = f[1], agent = f[2] or nil, offer_id = f[3] or nil, kind = f[4],
     queue = f[5], score = tonumber(f[6]), outbound = f[7] == '1',
-    offer_expires = tonumber(f[8])}
+    offer_expires = tonumber(f[8]), priority = tonumber(f[9]), parked = f[10] == '1'}
 end
 
 local function set_away(agent, reason)
