@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import json
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
 import pytest
-from switchboard_runtime.testing import KafkaTap, cloud_event, of_type
+from switchboard_runtime.testing import KafkaTap, cloud_event, eventually, of_type
 from switchboard_schemas.topics import AGENT_EVENTS, WORKITEM_EVENTS
 
 from .conftest import Stack
@@ -88,3 +93,54 @@ async def test_skip_with_nobody_else_goes_to_the_back_of_the_queue_and_parks_at_
     assert parked
     offers_after_limit = [r for r in records if of_type("workitem.offered", older)(r)]
     assert len(offers_after_limit) == 3  # with the default limit of 3 skips it stops there
+
+
+async def test_callback_created_elsewhere_shows_in_the_outbound_section_of_the_inbox(
+    stack: Stack, queue: str, agent_id: str
+) -> None:
+    wid = f"cb-{uuid.uuid4().hex[:8]}-2"
+    data = {
+        "work_item_id": wid,
+        "type": "callback",
+        "channel": "phone",
+        "priority": 2,
+        "queue": queue,
+        "customer_phone": "+442079460958",
+        "customer_name": "Grace",
+        "reason": "Invoice question",
+        "outbound": True,
+        "created_at": datetime.now(UTC).isoformat(),
+        "attributes": {"callback_id": "cb-1", "attempt": "2", "source": "callback"},
+    }
+    event = {
+        "specversion": "1.0",
+        "id": str(uuid.uuid4()),
+        "source": "switchboard/callback",
+        "type": "workitem.created",
+        "time": datetime.now(UTC).isoformat(),
+        "subject": wid,
+        "data": data,
+    }
+    desk, items = taps(stack)
+    async with desk, items:
+        await stack.agent_available(agent_id, queue)
+        await desk.wait_for(to_agent("agent.status_changed", agent_id))
+        await stack.producer.send_and_wait(
+            WORKITEM_EVENTS, json.dumps(event).encode(), key=wid.encode()
+        )
+        await desk.wait_for(to_agent("offer.made", agent_id, wid))
+
+        async def in_outbound() -> list[dict[str, Any]]:
+            inbox = (await stack.http.get(f"/v1/agents/{agent_id}/inbox?status=active")).json()
+            return [row for row in inbox["outbound"] if row["work_item_id"] == wid]
+
+        [row] = await eventually(in_outbound)
+
+    assert row["status"] == "offered"
+    assert row["source"] == "callback"
+    assert row["attempt"] == 2
+    assert row["customer_name"] == "Grace"
+    assert row["customer_phone"] == "+442079460958"
+    assert row["badge"] == "CALLBACK"
+    record = (await stack.http.get(f"/v1/workitems/{wid}")).json()
+    assert [h["event"] for h in record["history"]][:2] == ["workitem.created", "workitem.queued"]

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from switchboard_schemas.enums import WorkItemStatus as S
@@ -124,9 +124,24 @@ def _row(record: StoredItem, item: WorkItem, now: datetime, tz: ZoneInfo) -> Inb
         due_at=item.due_at,
         due_label=due_label(item.due_at, now, tz),
         outbound=item.outbound,
+        **_outbound_details(item),
         created_at=item.created_at,
         updated_at=datetime.fromisoformat(record.updated_at),
     )
+
+
+def _outbound_details(item: WorkItem) -> dict[str, Any]:
+    """What the Outbound section shows: where the item came from, whom to call, which try."""
+    if not item.outbound:
+        return {}
+    attributes = item.attributes or {}
+    attempt = attributes.get("attempt", "1")
+    return {
+        "source": attributes.get("source", "callback"),
+        "customer_name": item.customer_name,
+        "customer_phone": item.customer_phone,
+        "attempt": int(attempt) if attempt.isdigit() else None,
+    }
 
 
 def _order(item: WorkItem) -> tuple[int, datetime, datetime, str]:

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from pydantic import BaseModel
 from switchboard_schemas.envelope import CloudEvent, new_event, to_bytes
 from switchboard_schemas.lifecycle import WorkItemCancelRequested
 from switchboard_schemas.topics import WORKITEM_EVENTS
@@ -134,6 +135,26 @@ class Intake:
             topic=WORKITEM_EVENTS,
             request_ttl=self._ttl,
         )
+
+    async def adopt(self, event: CloudEvent, item: BaseModel) -> str:
+        """Record an item another service created and announced (a callback ready to dial).
+
+        Its ``workitem.created`` is already on Kafka, so nothing is emitted; the record
+        lets the Inbox and ``GET /v1/workitems/{id}`` show it. This service's own items
+        exist already and are left alone.
+        """
+        assert isinstance(item, WorkItem)
+        new = NewItem(
+            work_item_id=item.work_item_id,
+            fingerprint=f"adopted|{event.source}",
+            item_json=item.model_dump_json(exclude_none=True),
+            now=_iso(item.created_at),
+            history_entry=_history_entry(event, "created"),
+            event_json="",
+            topic=WORKITEM_EVENTS,
+        )
+        outcome, _ = await self._store.create(new, None, self._ttl, emit=False)
+        return "adopted" if outcome == "created" else "duplicate"
 
     async def get(self, work_item_id: str) -> StoredItem | None:
         return await self._store.get(work_item_id)

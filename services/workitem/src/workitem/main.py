@@ -11,6 +11,7 @@ from switchboard_runtime.http import serve
 from switchboard_runtime.logs import configure_logging
 from switchboard_runtime.pipeline import make_pipeline
 from switchboard_runtime.service import ServiceRuntime, service_app
+from switchboard_schemas.lifecycle import WorkItemCreated
 from switchboard_schemas.topics import ALL_TOPICS, WORKITEM_COMMANDS, WORKITEM_EVENTS
 
 from workitem import handlers
@@ -38,7 +39,11 @@ def create_app(settings: WorkItemSettings, *, clock: Clock = utc_now) -> FastAPI
         pipelines = {
             WORKITEM_COMMANDS: make_pipeline(settings, SERVICE, producer, command_handlers(intake)),
             WORKITEM_EVENTS: make_pipeline(
-                settings, SERVICE, producer, projection.handlers(), ignore_unknown_types=True
+                settings,
+                SERVICE,
+                producer,
+                {**projection.handlers(), "workitem.created": (WorkItemCreated, intake.adopt)},
+                ignore_unknown_types=True,
             ),
         }
         handlers.register(broker, pipelines, runtime.group_id)

@@ -11,7 +11,8 @@ from switchboard_runtime.outbox import OUTBOX_LUA
 from switchboard_runtime.redis_keys import Keys
 
 # KEYS: request, item, history, outbox
-# ARGV: has_request, id, fingerprint, item_json, now, history_entry, event_json, topic, ttl
+# ARGV: has_request, id, fingerprint, item_json, now, history_entry, event_json, topic, ttl,
+#       emit ('1': append the event to the outbox)
 _CREATE_LUA = (
     OUTBOX_LUA
     + """
@@ -34,7 +35,7 @@ if ARGV[1] == '1' then
   redis.call('HSET', KEYS[1], 'work_item_id', ARGV[2], 'fingerprint', ARGV[3])
   redis.call('EXPIRE', KEYS[1], ARGV[9])
 end
-outbox_add(KEYS[4], ARGV[8], ARGV[2], ARGV[7])
+if ARGV[10] == '1' then outbox_add(KEYS[4], ARGV[8], ARGV[2], ARGV[7]) end
 return {'created', ARGV[2]}
 """
 )
@@ -121,7 +122,7 @@ class WorkItemStore:
         self._cancel = redis.register_script(_CANCEL_LUA)
 
     async def create(
-        self, new: NewItem, request_key: str | None, request_ttl: int
+        self, new: NewItem, request_key: str | None, request_ttl: int, *, emit: bool = True
     ) -> tuple[CreateOutcome, str]:
         """Create the item and queue its event, unless the request or id was seen before."""
         keys = [
@@ -140,6 +141,7 @@ class WorkItemStore:
             new.event_json,
             new.topic,
             request_ttl,
+            "1" if emit else "0",
         ]
         outcome, work_item_id = await self._create(keys=keys, args=args)
         return cast(CreateOutcome, outcome.decode()), work_item_id.decode()

@@ -79,6 +79,10 @@ class InboxItemView(BaseModel):
         "requested time zone; null without a due date."
     )
     outbound: bool
+    source: str | None = Field(None, description="Outbound items: callback or progressive_dial.")
+    customer_name: str | None = None
+    customer_phone: str | None = Field(None, description="E.164 number to dial.")
+    attempt: int | None = Field(None, description="Outbound items: which attempt this is.")
     created_at: UtcDatetime
     updated_at: UtcDatetime
 
