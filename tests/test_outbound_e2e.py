@@ -8,20 +8,15 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from switchboard_runtime.testing import KafkaTap, cloud_event, eventually, of_type
-from switchboard_schemas.topics import AGENT_EVENTS, WORKITEM_EVENTS
+from switchboard_runtime.testing import cloud_event, eventually, of_type
+from switchboard_schemas.topics import WORKITEM_EVENTS
 
 from .conftest import Stack
-from .test_router_e2e import data_of, to_agent
+from .test_router_e2e import data_of, taps, to_agent
 
 pytestmark = pytest.mark.integration
 
 CALLBACK = {"type": "callback", "customer_phone": "+14155552671", "customer_name": "Ada"}
-
-
-def taps(stack: Stack) -> tuple[KafkaTap, KafkaTap]:
-    bootstrap = stack.brokers.kafka_bootstrap_servers
-    return KafkaTap(bootstrap, AGENT_EVENTS), KafkaTap(bootstrap, WORKITEM_EVENTS)
 
 
 async def test_outbound_offer_is_dialed_or_skipped_to_the_next_agent(

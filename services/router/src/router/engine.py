@@ -7,34 +7,17 @@ from typing import Any
 
 from pydantic import BaseModel
 from switchboard_runtime.pipeline import CommandInvalid, Handler
-from switchboard_schemas.agent import (
-    AcceptOffer,
-    AgentStatusCommand,
-    CompleteItem,
-    DialOutbound,
-    EndItem,
-    HoldItem,
-    RejectOffer,
-    ResumeItem,
-    SkipOutbound,
-)
+from switchboard_schemas.agent import AgentStatusCommand
 from switchboard_schemas.agent_events import ItemSummary
 from switchboard_schemas.envelope import CloudEvent
 from switchboard_schemas.lifecycle import WorkItemCancelRequested, WorkItemCreated
+from switchboard_schemas.registry import AGENT_COMMAND_MODELS
 
 from router.routing_config import RoutingConfig, kind_of
 from router.scripts import RouterScripts
 
-ITEM_COMMANDS: dict[str, type[BaseModel]] = {
-    "offer.accept": AcceptOffer,
-    "offer.reject": RejectOffer,
-    "outbound.dial": DialOutbound,
-    "outbound.skip": SkipOutbound,
-    "item.hold": HoldItem,
-    "item.resume": ResumeItem,
-    "item.end": EndItem,
-    "item.complete": CompleteItem,
-}
+# offer.accept, offer.reject, outbound.dial/skip, item.hold/resume/end/complete
+ITEM_COMMANDS = {t: m for t, m in AGENT_COMMAND_MODELS.items() if t != AgentStatusCommand.TYPE}
 
 
 def summary_of(item: WorkItemCreated, queue: str) -> str:
