@@ -9,6 +9,7 @@ Kafka is waited out rather than turned into a crash loop or a lost record.
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import Awaitable, Callable, Mapping
 
@@ -20,7 +21,8 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from switchboard_schemas.decode import MessageRejected, decode_command
 from switchboard_schemas.envelope import CloudEvent
 
-from switchboard_runtime.dlq import SourceRecord, dead_letter
+from switchboard_runtime.dlq import SourceRecord
+from switchboard_runtime.dlq import dead_letter as send_to_dlq
 from switchboard_runtime.logs import correlation
 from switchboard_runtime.metrics import COMMAND_SECONDS, COMMANDS, DEAD_LETTERS
 from switchboard_runtime.settings import CommonSettings
@@ -76,28 +78,49 @@ class CommandPipeline:
     async def handle(self, record: SourceRecord) -> None:
         """Apply or dead-letter one record; returns only when one of the two happened."""
         started = time.perf_counter()
+        decoded = await self.decode(record)
+        if decoded is None:
+            return
+        event, command = decoded
+        with correlation(event.correlationid or event.id, ce_id=event.id, ce_type=event.type):
+            outcome = await self._apply(record, event, command)
+            if outcome != "dead_lettered":  # dead_letter counted those already
+                COMMANDS.labels(self._service, event.type, outcome).inc()
+            COMMAND_SECONDS.labels(self._service).observe(time.perf_counter() - started)
+
+    async def decode(self, record: SourceRecord) -> tuple[CloudEvent, BaseModel] | None:
+        """The record's event and payload, or None once it was dead-lettered or skipped."""
+        raw = record.value or b""
+        if self._ignore_unknown and not self._handled_type(raw):
+            return None  # cheap skip of the many event types this service doesn't follow
         try:
             event, command = decode_command(
-                record.value or b"",
+                raw,
                 allowed=self._models,
                 max_bytes=self._max_bytes,
                 default_region=self._region,
             )
         except MessageRejected as rejected:
             if not (self._ignore_unknown and rejected.error == "unknown_type"):
-                await self._dead_letter(record, rejected.error, rejected.detail, "unknown")
-            return
-        with correlation(event.correlationid or event.id, ce_id=event.id, ce_type=event.type):
-            if event.tenantid != self._tenant:
-                if self._ignore_unknown:
-                    return
+                await self.dead_letter(record, rejected.error, rejected.detail, "unknown")
+            return None
+        if event.tenantid != self._tenant:
+            if not self._ignore_unknown:
                 detail = f"this deployment serves tenant {self._tenant!r}, not {event.tenantid!r}"
-                await self._dead_letter(record, "unknown_tenant", detail, event.type)
-                return
-            outcome = await self._apply(record, event, command)
-            if outcome != "dead_lettered":  # _dead_letter counted those already
-                COMMANDS.labels(self._service, event.type, outcome).inc()
-            COMMAND_SECONDS.labels(self._service).observe(time.perf_counter() - started)
+                await self.dead_letter(record, "unknown_tenant", detail, event.type)
+            return None
+        return event, command
+
+    def _handled_type(self, raw: bytes) -> bool:
+        """False only for well-formed JSON whose ``type`` we don't handle (bad input: True,
+        so that decoding dead-letters it)."""
+        if len(raw) > self._max_bytes:
+            return True
+        try:
+            obj = json.loads(raw)
+        except ValueError:
+            return True
+        return not isinstance(obj, dict) or obj.get("type") in self._models
 
     async def _apply(self, record: SourceRecord, event: CloudEvent, command: BaseModel) -> str:
         _, handler = self._handlers[event.type]
@@ -114,7 +137,7 @@ class CommandPipeline:
                 )
                 return outcome
             except CommandInvalid as invalid:
-                await self._dead_letter(record, invalid.error, invalid.detail, event.type)
+                await self.dead_letter(record, invalid.error, invalid.detail, event.type)
                 return "dead_lettered"
             except TRANSIENT_ERRORS as exc:
                 log.warning(
@@ -124,18 +147,18 @@ class CommandPipeline:
                 failures += 1
                 log.exception("command_failed", attempt=failures, error=repr(exc))
                 if failures >= self._attempts:
-                    await self._dead_letter(record, "processing_error", repr(exc), event.type)
+                    await self.dead_letter(record, "processing_error", repr(exc), event.type)
                     return "dead_lettered"
             await asyncio.sleep(backoff)
             backoff = min(backoff * 2, MAX_BACKOFF_S)
 
-    async def _dead_letter(
+    async def dead_letter(
         self, record: SourceRecord, error: str, detail: str, ce_type: str
     ) -> None:
         backoff = 0.05
         while True:
             try:
-                await dead_letter(
+                await send_to_dlq(
                     self._producer, record, error=error, detail=detail, service=self._service
                 )
                 break

@@ -98,3 +98,34 @@ class Keys:
     def parked(self, queue: str) -> str:
         """Sorted set: outbound items skipped too often, left for supervisors."""
         return f"{self.tag}:parked:{queue}"
+
+    # Callback service. Its commit script receives every key it touches in KEYS, so the
+    # script never builds a name itself.
+
+    def callback(self, callback_id: str) -> str:
+        """Hash: a callback request (``doc``: the record as JSON, ``version``: a counter)."""
+        return f"{self.tag}:cb:{callback_id}"
+
+    def callback_open(self, queue: str, phone: str) -> str:
+        """String: the open callback for this E.164 number in this queue (merges duplicates)."""
+        return f"{self.tag}:cb-open:{queue}:{phone}"
+
+    def callback_of_item(self, work_item_id: str) -> str:
+        """String: the callback an outbound work item was created for."""
+        return f"{self.tag}:cb-item:{work_item_id}"
+
+    def callback_request(self, request_key: str) -> str:
+        """String: ``<outcome>:<callback id>`` an idempotent callback request produced."""
+        return f"{self.tag}:cb-req:{request_key}"
+
+    def callback_deadlines(self) -> str:
+        """Sorted set: callback due times (due|cb|attempt) and window ends (window|cb), epoch ms."""
+        return f"{self.tag}:cb-deadlines"
+
+    def campaign(self, campaign_id: str) -> str:
+        """Hash: a progressive-dial campaign (queue, callbacks per status, load counters)."""
+        return f"{self.tag}:campaign:{campaign_id}"
+
+    def campaign_callbacks(self, campaign_id: str) -> str:
+        """Set: the ids of the callbacks a campaign created."""
+        return f"{self.tag}:campaign-cbs:{campaign_id}"

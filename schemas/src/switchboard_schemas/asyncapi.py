@@ -68,10 +68,15 @@ SERVICES: dict[str, dict[str, Flow]] = {
         },
     },
     "callback": {
-        "receive": {topics.CALLBACK_COMMANDS: list(MODELS_BY_TOPIC[topics.CALLBACK_COMMANDS])},
+        "receive": {
+            topics.CALLBACK_COMMANDS: list(MODELS_BY_TOPIC[topics.CALLBACK_COMMANDS]),
+            topics.WORKITEM_EVENTS: ["workitem.dialed", "workitem.completed", "workitem.cancelled"],
+        },
         "send": {
             topics.WORKITEM_EVENTS: [
-                t for t in MODELS_BY_TOPIC[topics.WORKITEM_EVENTS] if t.startswith("callback.")
+                "workitem.created",
+                "workitem.cancel_requested",
+                *(t for t in MODELS_BY_TOPIC[topics.WORKITEM_EVENTS] if t.startswith("callback.")),
             ],
         },
     },

@@ -1,21 +1,143 @@
-"""Composition root of the callback service. In this version it connects and reports health only."""
+"""Composition root of the callback service: builds the app; nothing runs at import."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+from typing import Any
+
+from aiokafka import AIOKafkaProducer
 from fastapi import FastAPI
+from faststream.kafka import KafkaBroker
 from switchboard_runtime.http import serve
 from switchboard_runtime.logs import configure_logging
-from switchboard_runtime.service import ServiceRuntime, service_app
-from switchboard_schemas.topics import ALL_TOPICS
+from switchboard_runtime.pipeline import make_pipeline
+from switchboard_runtime.redis_keys import Keys
+from switchboard_runtime.service import ServiceRuntime, redis_client, service_app
+from switchboard_schemas.topics import ALL_TOPICS, CALLBACK_COMMANDS, WORKITEM_EVENTS
 
+from callback import handlers
+from callback.api import CallbackApi, request_body_defs
+from callback.callbacks import Callbacks
+from callback.campaign_api import CampaignApi, contact_defs
+from callback.campaigns import Campaigns
+from callback.commands import CommandHandlers
 from callback.config import CallbackSettings
+from callback.context import Clock, IdFactory, Policy, new_uuid, utc_now
+from callback.outcomes import OutcomeHandlers
+from callback.rules import RetryPolicy
+from callback.store import CallbackStore
+from callback.timer import deadline_timer
 
 SERVICE = "callback"
 
 
-def create_app(settings: CallbackSettings) -> FastAPI:
-    runtime = ServiceRuntime(settings, service=SERVICE, topics=ALL_TOPICS, relay_outbox=False)
-    return service_app(runtime, "Switchboard callback service")
+def policy_of(settings: CallbackSettings) -> Policy:
+    return Policy(
+        retry=RetryPolicy(
+            max_attempts=settings.callback_max_attempts,
+            delay=timedelta(seconds=settings.callback_retry_delay_seconds),
+            retry_codes=settings.callback_retry_dispositions,
+        ),
+        default_queue=settings.callback_default_queue,
+        tolerance=timedelta(seconds=settings.callback_schedule_tolerance_seconds),
+        seen_ttl=settings.dedupe_ttl_seconds,
+    )
+
+
+def create_app(
+    settings: CallbackSettings, *, clock: Clock = utc_now, new_id: IdFactory = new_uuid
+) -> FastAPI:
+    """The callback service as an ASGI app; its lifespan connects, consumes and fires.
+
+    It consumes its commands and the lifecycle events of outbound items through one
+    consumer, and fires due callbacks and window ends with the shared deadline timer.
+    """
+    runtime: ServiceRuntime
+    keys = Keys(settings.tenant_id)
+    redis = redis_client(settings)
+    store = CallbackStore(redis, keys)
+    callbacks = Callbacks(
+        store, policy_of(settings), tenant=settings.tenant_id, clock=clock, new_id=new_id
+    )
+    timer = deadline_timer(redis, keys, callbacks, store, clock, poll_ms=settings.deadline_poll_ms)
+    runtime = ServiceRuntime(
+        settings,
+        service=SERVICE,
+        topics=ALL_TOPICS,
+        register_subscribers=lambda broker, producer: _subscribe(
+            broker, producer, settings, callbacks, runtime.group_id
+        ),
+        redis=redis,
+        workers=[timer],
+    )
+    app = service_app(runtime, "Switchboard callback service")
+    campaigns = Campaigns(
+        callbacks,
+        store,
+        concurrency=settings.campaign_load_concurrency,
+        clock=clock,
+    )
+    _include_routes(app, settings, callbacks, campaigns)
+    return app
+
+
+def _subscribe(
+    broker: KafkaBroker,
+    producer: AIOKafkaProducer,
+    settings: CallbackSettings,
+    callbacks: Callbacks,
+    group_id: str,
+) -> None:
+    """One consumer: commands on callback.commands, outcomes on workitem.events."""
+    commands = CommandHandlers(callbacks, request_ttl=settings.dedupe_ttl_seconds)
+    pipelines = {
+        CALLBACK_COMMANDS: make_pipeline(settings, SERVICE, producer, commands.handlers()),
+        WORKITEM_EVENTS: make_pipeline(
+            settings,
+            SERVICE,
+            producer,
+            OutcomeHandlers(callbacks).handlers(),
+            ignore_unknown_types=True,
+        ),
+    }
+    handlers.register(broker, pipelines, group_id)
+
+
+def _include_routes(
+    app: FastAPI, settings: CallbackSettings, callbacks: Callbacks, campaigns: Campaigns
+) -> None:
+    api = CallbackApi(
+        callbacks,
+        default_region=settings.default_phone_region,
+        max_body_bytes=settings.max_message_bytes,
+        idempotency_ttl=settings.idempotency_ttl_seconds,
+    )
+    campaign_api = CampaignApi(
+        campaigns,
+        default_queue=settings.callback_default_queue,
+        default_region=settings.default_phone_region,
+        max_rows=settings.campaign_max_rows,
+        max_body_bytes=settings.campaign_max_body_bytes,
+    )
+    app.include_router(api.router())
+    app.include_router(campaign_api.router())
+    _publish_body_schema(app)
+
+
+def _publish_body_schema(app: FastAPI) -> None:
+    """Add the request bodies' JSON schemas (validated by hand, with context) to OpenAPI."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = build()
+            components = schema.setdefault("components", {}).setdefault("schemas", {})
+            components.update(request_body_defs())
+            components.update(contact_defs())
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def main() -> None:

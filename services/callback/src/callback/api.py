@@ -1,0 +1,163 @@
+"""HTTP API of callbacks: request (``POST``), look up (``GET``), cancel (``DELETE``)."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, HTTPException, Path, Query, Request, Response
+from fastapi.exceptions import RequestValidationError
+from pydantic import ValidationError
+from switchboard_schemas.callback import RequestCallback
+from switchboard_schemas.fields import ID_PATTERN
+
+from callback.callbacks import Callbacks
+from callback.context import CallbackConflict, RequestContext, RequestRejected, RequestResult
+from callback.views import CallbackView, view_of
+
+SCHEMA_REF = "#/components/schemas/{model}"
+CallbackIdPath = Annotated[str, Path(min_length=1, max_length=128, pattern=ID_PATTERN)]
+
+
+def request_body_defs() -> dict[str, Any]:
+    """The request body's JSON schema (validated by hand, with context) for OpenAPI."""
+    schema = RequestCallback.model_json_schema(ref_template=SCHEMA_REF)
+    defs: dict[str, Any] = schema.pop("$defs", {})
+    return {**defs, "RequestCallback": schema}
+
+
+def parse_request(raw: bytes, default_region: str | None, max_bytes: int) -> RequestCallback:
+    """The body as a callback request; 413 when too large, 422 naming each bad field."""
+    if len(raw) > max_bytes:
+        raise HTTPException(413, f"request body larger than {max_bytes} bytes")
+    try:
+        data = json.loads(raw)
+    except ValueError as exc:
+        raise RequestValidationError(
+            [{"type": "json_invalid", "loc": ("body",), "msg": f"invalid JSON: {exc}"}]
+        ) from exc
+    try:
+        return RequestCallback.model_validate(data, context={"default_region": default_region})
+    except ValidationError as exc:
+        raise RequestValidationError(
+            [{**e, "loc": ("body", *e["loc"])} for e in exc.errors(include_url=False)]
+        ) from exc
+
+
+def rejected(exc: RequestRejected) -> RequestValidationError:
+    return RequestValidationError(
+        [{"type": e.kind, "loc": ("body", e.field), "msg": e.message} for e in exc.errors]
+    )
+
+
+def _answer(result: RequestResult, response: Response) -> CallbackView:
+    merged = result.first_outcome == "merged"
+    response.status_code = 200 if merged else 201
+    if merged:
+        response.headers["Callback-Merged"] = "true"
+    if result.outcome == "duplicate":
+        response.headers["Idempotent-Replayed"] = "true"
+    return view_of(result.record)
+
+
+_REQUEST_BODY = {
+    "required": True,
+    "content": {
+        "application/json": {"schema": {"$ref": SCHEMA_REF.format(model="RequestCallback")}}
+    },
+}
+
+
+class CallbackApi:
+    """The ``/v1/callbacks`` routes over the callback use cases."""
+
+    def __init__(
+        self,
+        callbacks: Callbacks,
+        *,
+        default_region: str | None,
+        max_body_bytes: int,
+        idempotency_ttl: int,
+    ) -> None:
+        self._callbacks = callbacks
+        self._region = default_region
+        self._max_bytes = max_body_bytes
+        self._ttl = idempotency_ttl
+
+    def router(self) -> APIRouter:
+        router = APIRouter(prefix="/v1", tags=["callbacks"])
+        shown: dict[str, Any] = {
+            "response_model": CallbackView,
+            "response_model_exclude_none": True,
+        }
+        router.add_api_route(
+            "/callbacks",
+            self.request_callback,
+            methods=["POST"],
+            status_code=201,
+            openapi_extra={"requestBody": _REQUEST_BODY},
+            responses={
+                200: {
+                    "description": "Merged into the open callback for the same number "
+                    "and queue (header Callback-Merged: true)."
+                },
+                409: {"description": "callback_id already used for a different request"},
+            },
+            **shown,
+        )
+        unknown: dict[int | str, dict[str, Any]] = {404: {"description": "Unknown id"}}
+        router.add_api_route(
+            "/callbacks/{callback_id}",
+            self.get_callback,
+            methods=["GET"],
+            responses=unknown,
+            **shown,
+        )
+        router.add_api_route(
+            "/callbacks/{callback_id}",
+            self.cancel_callback,
+            methods=["DELETE"],
+            responses={**unknown, 409: {"description": "Already closed"}},
+            **shown,
+        )
+        return router
+
+    async def request_callback(
+        self,
+        request: Request,
+        response: Response,
+        idempotency_key: Annotated[str | None, Header(max_length=255)] = None,
+        x_correlation_id: Annotated[str | None, Header(max_length=128)] = None,
+    ) -> CallbackView:
+        """Request a callback: `201` with the new callback, or `200` with the open one for
+        the same number and queue (its reason and window updated)."""
+        cmd = parse_request(await request.body(), self._region, self._max_bytes)
+        key = f"http:{idempotency_key}" if idempotency_key else None
+        ctx = RequestContext(x_correlation_id, key, self._ttl)
+        try:
+            result = await self._callbacks.request(cmd, ctx)
+        except RequestRejected as exc:
+            raise rejected(exc) from exc
+        except CallbackConflict as exc:
+            raise HTTPException(409, str(exc)) from exc
+        return _answer(result, response)
+
+    async def get_callback(self, callback_id: CallbackIdPath) -> CallbackView:
+        """The callback: status and every attempt (work item, agent, disposition, outcome)."""
+        record = await self._callbacks.get(callback_id)
+        if record is None:
+            raise HTTPException(404, f"callback {callback_id} not found")
+        return view_of(record)
+
+    async def cancel_callback(
+        self,
+        callback_id: CallbackIdPath,
+        reason: Annotated[str | None, Query(max_length=500)] = None,
+    ) -> CallbackView:
+        """Cancel the callback; a live outbound item gets `workitem.cancel_requested`."""
+        outcome, record = await self._callbacks.cancel(callback_id, reason)
+        if record is None:
+            raise HTTPException(404, f"callback {callback_id} not found")
+        if outcome == "closed":
+            raise HTTPException(409, f"callback {callback_id} is already {record.status}")
+        return view_of(record)
