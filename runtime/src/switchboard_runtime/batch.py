@@ -46,17 +46,21 @@ class Planned(Generic[PlanT]):
 
 
 class BatchPipeline(Generic[PlanT]):
-    """Applies batches of one topic's records through plans executed together."""
+    """Applies batches of records (of one or more topics) through plans executed together.
+
+    ``decoders`` holds the single-record pipeline of each topic: it decodes, skips and
+    dead-letters exactly as it would alone.
+    """
 
     def __init__(
         self,
-        single: CommandPipeline,
+        decoders: Mapping[str, CommandPipeline],
         planners: Mapping[str, Planner[PlanT]],
         execute: Executor[PlanT],
         *,
         service: str,
     ) -> None:
-        self._single = single
+        self._decoders = decoders
         self._planners = planners
         self._execute = execute
         self._service = service
@@ -66,14 +70,15 @@ class BatchPipeline(Generic[PlanT]):
         started = time.perf_counter()
         planned: list[Planned[PlanT]] = []
         for record in records:
-            decoded = await self._single.decode(record)
+            decoder = self._decoders[record.topic]
+            decoded = await decoder.decode(record)
             if decoded is None:
                 continue
             event, payload = decoded
             try:
                 planned.append(Planned(record, event, self._planners[event.type](event, payload)))
             except CommandInvalid as invalid:
-                await self._single.dead_letter(record, invalid.error, invalid.detail, event.type)
+                await decoder.dead_letter(record, invalid.error, invalid.detail, event.type)
         if not planned:
             return
         outcomes = await self._execute_all(planned)
@@ -110,7 +115,7 @@ class BatchPipeline(Generic[PlanT]):
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, MAX_BACKOFF_S)
             except Exception as exc:
-                await self._single.dead_letter(
+                await self._decoders[item.record.topic].dead_letter(
                     item.record, "processing_error", repr(exc), item.event.type
                 )
                 return "dead_lettered"

@@ -12,7 +12,7 @@ it, and still fires after every replica was restarted.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import cast
 
 import structlog
@@ -24,6 +24,7 @@ from switchboard_runtime.metrics import DEADLINE_LATENESS, DEADLINES_FIRED
 log = structlog.get_logger(__name__)
 
 Fire = Callable[[str, int], Awaitable[str]]
+FireBatch = Callable[[Sequence[str], int], Awaitable[list[str]]]
 ClockMs = Callable[[], int]
 
 
@@ -37,6 +38,7 @@ class DeadlineTimer:
         *,
         poll_ms: int = 50,
         batch: int = 200,
+        fire_batch: FireBatch | None = None,
     ) -> None:
         self._redis = redis
         self._key = deadlines_key
@@ -44,6 +46,7 @@ class DeadlineTimer:
         self._clock_ms = clock_ms
         self._poll_ms = poll_ms
         self._batch = batch
+        self._fire_batch = fire_batch
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
         self.fired = 0
@@ -61,14 +64,17 @@ class DeadlineTimer:
                 self._key, "-inf", now, start=0, num=self._batch, withscores=True
             ),
         )
-        for raw, score in due:
-            member = raw.decode()
-            outcome = await self._fire(member, now)
+        members = [raw.decode() for raw, _ in due]
+        if self._fire_batch is not None and members:
+            outcomes = await self._fire_batch(members, now)
+        else:
+            outcomes = [await self._fire(member, now) for member in members]
+        for member, (_, score), outcome in zip(members, due, outcomes, strict=True):
             if outcome not in ("gone", "stale"):
                 self.fired += 1
                 DEADLINES_FIRED.labels(outcome).inc()
                 DEADLINE_LATENESS.observe(max(0.0, now - score) / 1000)
-                log.info("deadline_fired", member=member, outcome=outcome, late_ms=now - score)
+                log.debug("deadline_fired", member=member, outcome=outcome, late_ms=now - score)
         return len(due)
 
     async def _sleep_ms(self) -> float:

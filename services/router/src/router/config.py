@@ -30,6 +30,16 @@ class RouterSettings(CommonSettings):
         description="Skips after which an outbound item is parked for "
         "supervisors instead of being offered again.",
     )
+    consume_batch_max: int = Field(
+        500, ge=1, le=10_000, description="Most records applied together in one batch."
+    )
+    consume_wait_ms: int = Field(
+        5,
+        ge=0,
+        le=1000,
+        description="Longest the consumer waits to fill a batch; what has "
+        "arrived is applied at once, so low load keeps low latency.",
+    )
     routing_config: Path = Field(DEFAULT_FILE, description="Path of the routing YAML file.")
     deadline_poll_ms: int = Field(
         50,

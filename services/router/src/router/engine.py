@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from pydantic import BaseModel
+from switchboard_runtime.batch import Planner
 from switchboard_runtime.pipeline import CommandInvalid, Handler
 from switchboard_schemas.agent import AgentStatusCommand
 from switchboard_schemas.agent_events import ItemSummary
@@ -14,7 +15,7 @@ from switchboard_schemas.lifecycle import WorkItemCancelRequested, WorkItemCreat
 from switchboard_schemas.registry import AGENT_COMMAND_MODELS
 
 from router.routing_config import RoutingConfig, kind_of
-from router.scripts import RouterScripts
+from router.scripts import RouterScripts, ScriptCall
 
 # offer.accept, offer.reject, outbound.dial/skip, item.hold/resume/end/complete
 ITEM_COMMANDS = {t: m for t, m in AGENT_COMMAND_MODELS.items() if t != AgentStatusCommand.TYPE}
@@ -49,7 +50,7 @@ class RouterEngine:
     def _seen(self, event: CloudEvent) -> dict[str, Any]:
         return {"seen": f"{event.source}|{event.id}", "seen_ttl": self._seen_ttl}
 
-    async def item_created(self, event: CloudEvent, item: BaseModel) -> str:
+    def plan_created(self, event: CloudEvent, item: BaseModel) -> ScriptCall:
         assert isinstance(item, WorkItemCreated)
         queue, note = self._config.queue_for(item)
         if queue is None:
@@ -65,14 +66,14 @@ class RouterEngine:
             "outbound": item.outbound,
             "note": note,
         }
-        return await self._scripts.run("enqueue", args, event.correlationid)
+        return ScriptCall("enqueue", args, event.correlationid)
 
-    async def cancel_requested(self, event: CloudEvent, cmd: BaseModel) -> str:
+    def plan_cancel(self, event: CloudEvent, cmd: BaseModel) -> ScriptCall:
         assert isinstance(cmd, WorkItemCancelRequested)
         args = {"wid": cmd.work_item_id, "reason": cmd.reason, **self._seen(event)}
-        return await self._scripts.run("cancel", args, event.correlationid)
+        return ScriptCall("cancel", args, event.correlationid)
 
-    async def agent_status(self, event: CloudEvent, cmd: BaseModel) -> str:
+    def plan_status(self, event: CloudEvent, cmd: BaseModel) -> ScriptCall:
         assert isinstance(cmd, AgentStatusCommand)
         requested = {str(kind): slots for kind, slots in (cmd.capacity or {}).items()}
         args = {
@@ -83,9 +84,9 @@ class RouterEngine:
             "capacity": self._config.capacity(cmd.agent_id, requested),
             **self._seen(event),
         }
-        return await self._scripts.run("agent_status", args, event.correlationid)
+        return ScriptCall("agent_status", args, event.correlationid)
 
-    async def item_command(self, event: CloudEvent, cmd: BaseModel) -> str:
+    def plan_command(self, event: CloudEvent, cmd: BaseModel) -> ScriptCall:
         data = cmd.model_dump(mode="json", exclude_none=True)
         args = {
             "cmd": event.type,
@@ -96,12 +97,48 @@ class RouterEngine:
             **data,
             **self._seen(event),
         }
-        return await self._scripts.run("command", args, event.correlationid)
+        return ScriptCall("command", args, event.correlationid)
+
+    def planners(self) -> Mapping[str, Planner[ScriptCall]]:
+        """A plan for every type the router applies, on both of its topics."""
+        plans: dict[str, Planner[ScriptCall]] = {
+            "workitem.created": self.plan_created,
+            "workitem.cancel_requested": self.plan_cancel,
+            "agent.status": self.plan_status,
+        }
+        return {**plans, **dict.fromkeys(ITEM_COMMANDS, self.plan_command)}
+
+    async def execute(self, calls: Sequence[ScriptCall]) -> list[str]:
+        """Run planned calls in order, pipelined."""
+        return await self._scripts.run_calls(calls)
+
+    async def _one(self, call: ScriptCall) -> str:
+        [outcome] = await self._scripts.run_calls([call])
+        return outcome
+
+    async def item_created(self, event: CloudEvent, item: BaseModel) -> str:
+        return await self._one(self.plan_created(event, item))
+
+    async def cancel_requested(self, event: CloudEvent, cmd: BaseModel) -> str:
+        return await self._one(self.plan_cancel(event, cmd))
+
+    async def agent_status(self, event: CloudEvent, cmd: BaseModel) -> str:
+        return await self._one(self.plan_status(event, cmd))
+
+    async def item_command(self, event: CloudEvent, cmd: BaseModel) -> str:
+        return await self._one(self.plan_command(event, cmd))
+
+    def _fire_call(self, member: str, now_ms: int | None) -> ScriptCall:
+        args = {"member": member, "default_disposition": self._default_disposition}
+        return ScriptCall("fire", args, now_ms=now_ms)
 
     async def fire(self, member: str, now_ms: int | None = None) -> str:
         """Apply one due deadline (a no-op if another replica already did)."""
-        args = {"member": member, "default_disposition": self._default_disposition}
-        return await self._scripts.run("fire", args, now_ms=now_ms)
+        return await self._one(self._fire_call(member, now_ms))
+
+    async def fire_many(self, members: Sequence[str], now_ms: int) -> list[str]:
+        """Apply due deadlines in one pipelined round trip."""
+        return await self._scripts.run_calls([self._fire_call(m, now_ms) for m in members])
 
     def workitem_event_handlers(self) -> Mapping[str, tuple[type[BaseModel], Handler]]:
         return {

@@ -7,6 +7,7 @@ import time
 from aiokafka import AIOKafkaProducer
 from fastapi import FastAPI
 from faststream.kafka import KafkaBroker
+from switchboard_runtime.batch import BatchPipeline
 from switchboard_runtime.deadlines import DeadlineTimer
 from switchboard_runtime.http import serve
 from switchboard_runtime.logs import configure_logging
@@ -34,7 +35,7 @@ def create_app(settings: RouterSettings) -> FastAPI:
     runtime: ServiceRuntime
 
     def register(broker: KafkaBroker, producer: AIOKafkaProducer) -> None:
-        pipelines = {
+        decoders = {
             WORKITEM_EVENTS: make_pipeline(
                 settings,
                 SERVICE,
@@ -46,7 +47,15 @@ def create_app(settings: RouterSettings) -> FastAPI:
                 settings, SERVICE, producer, engine.agent_command_handlers()
             ),
         }
-        handlers.register(broker, pipelines, runtime.group_id)
+        pipeline = BatchPipeline(decoders, engine.planners(), engine.execute, service=SERVICE)
+        handlers.register(
+            broker,
+            pipeline,
+            list(decoders),
+            runtime.group_id,
+            max_records=settings.consume_batch_max,
+            batch_timeout_ms=settings.consume_wait_ms,
+        )
 
     timing = Timing(
         offer_timeout_ms=round(settings.offer_timeout_seconds * 1000),
@@ -65,7 +74,12 @@ def create_app(settings: RouterSettings) -> FastAPI:
         skip_limit=settings.outbound_skip_limit,
     )
     timer = DeadlineTimer(
-        redis, keys.deadlines(), engine.fire, wall_clock_ms, poll_ms=settings.deadline_poll_ms
+        redis,
+        keys.deadlines(),
+        engine.fire,
+        wall_clock_ms,
+        poll_ms=settings.deadline_poll_ms,
+        fire_batch=engine.fire_many,
     )
     runtime = ServiceRuntime(
         settings,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any, Literal
@@ -28,6 +28,16 @@ ClockMs = Callable[[], int]
 def _source(name: str) -> str:
     lua = resources.files("router").joinpath("lua")
     return lua.joinpath("lib.lua").read_text() + "\n" + lua.joinpath(f"{name}.lua").read_text()
+
+
+@dataclass(frozen=True)
+class ScriptCall:
+    """One planned script call: which script, its arguments, the correlation id."""
+
+    name: ScriptName
+    args: dict[str, Any]
+    correlation_id: str | None = None
+    now_ms: int | None = None
 
 
 @dataclass(frozen=True)
@@ -57,15 +67,11 @@ class RouterScripts:
         strategies = {queue: config.strategy(queue) for queue in config.queues}
         await self._redis.hset(self._keys.queue_config(), mapping=strategies)  # type: ignore[arg-type]
 
-    async def run(
-        self,
-        name: ScriptName,
-        args: dict[str, Any],
-        correlation_id: str | None = None,
-        now_ms: int | None = None,
-    ) -> str:
+    def _argv(
+        self, args: dict[str, Any], correlation_id: str | None, now_ms: int | None
+    ) -> list[str | int]:
         t = self._timing
-        argv: list[str | int] = [
+        return [
             now_ms if now_ms is not None else self._clock_ms(),
             uuid.uuid4().hex,
             self._keys.tenant,
@@ -76,5 +82,38 @@ class RouterScripts:
             t.scan_agents,
             json.dumps({k: v for k, v in args.items() if v is not None}),
         ]
+
+    async def run(
+        self,
+        name: ScriptName,
+        args: dict[str, Any],
+        correlation_id: str | None = None,
+        now_ms: int | None = None,
+    ) -> str:
+        """Call one script; returns its outcome."""
+        argv = self._argv(args, correlation_id, now_ms)
         result = await self._scripts[name](keys=[self._keys.tag], args=argv)
-        return result.decode() if isinstance(result, bytes) else str(result)
+        return _text(result)
+
+    async def run_many(
+        self, name: ScriptName, calls: Sequence[tuple[dict[str, Any], str | None]]
+    ) -> list[str]:
+        """Call one script for each (args, correlation id), in order, in one round trip."""
+        return await self.run_calls([ScriptCall(name, args, cid) for args, cid in calls])
+
+    async def run_calls(self, calls: Sequence[ScriptCall]) -> list[str]:
+        """Run the calls in order in one pipelined round trip.
+
+        Each call is still its own atomic script, executed in the given order; pipelining
+        only saves the waiting between them.
+        """
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for call in calls:
+                argv = self._argv(call.args, call.correlation_id, call.now_ms)
+                await self._scripts[call.name](keys=[self._keys.tag], args=argv, client=pipe)
+            results = await pipe.execute()
+        return [_text(result) for result in results]
+
+
+def _text(result: object) -> str:
+    return result.decode() if isinstance(result, bytes) else str(result)

