@@ -11,6 +11,7 @@ import json
 import multiprocessing as mp
 import time
 from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
 from typing import Any
 
 from bench.common import agent_event, created_event, producer, tail_consumer, wall_ms
@@ -34,33 +35,48 @@ def spawn(target: Callable[..., None], *args: Any) -> tuple[mp.process.BaseProce
     return proc, out
 
 
-async def _listen(
-    bootstrap: str,
-    topic: str,
-    tenant: str,
-    types: list[str],
-    count: int,
-    timeout: float,
-    ready: Any,
-) -> list[Row]:
-    consumer = await tail_consumer(bootstrap, topic)
+@dataclass(frozen=True)
+class ListenSpec:
+    """What a listener collects: ``count`` events of ``types`` about items ``prefix``-*."""
+
+    bootstrap: str
+    topic: str
+    tenant: str
+    types: list[str]
+    count: int
+    timeout: float
+    prefix: str
+
+    def wants(self, event: dict[str, Any], seen: set[str]) -> bool:
+        wid = event.get("data", {}).get("work_item_id", "")
+        return (
+            event.get("tenantid") == self.tenant
+            and event["type"] in self.types
+            and wid.startswith(self.prefix)
+            and event["id"] not in seen
+        )
+
+
+async def _listen(spec: ListenSpec, ready: Any) -> list[Row]:
+    consumer = await tail_consumer(spec.bootstrap, spec.topic)
     ready.set()
     rows: list[Row] = []
-    deadline = time.monotonic() + timeout
-    wanted = set(types)
+    seen: set[str] = set()  # consumers de-duplicate by CloudEvents id (DESIGN §4)
+    deadline = time.monotonic() + spec.timeout
     try:
-        while len(rows) < count and time.monotonic() < deadline:
+        while len(rows) < spec.count and time.monotonic() < deadline:
             batches = await consumer.getmany(timeout_ms=100, max_records=5000)
             received = wall_ms()
             for records in batches.values():
                 for record in records:
                     event = json.loads(record.value)
-                    if event.get("tenantid") == tenant and event["type"] in wanted:
-                        data = event.get("data", {})
+                    if spec.wants(event, seen):
+                        seen.add(event["id"])
+                        data = event["data"]
                         rows.append(
                             (
                                 event["type"],
-                                data.get("work_item_id", ""),
+                                data["work_item_id"],
                                 received,
                                 {"time": event["time"], **_keep(data)},
                             )
@@ -74,18 +90,8 @@ def _keep(data: dict[str, Any]) -> dict[str, Any]:
     return {k: data[k] for k in ("offer_id", "agent_id", "expires_at") if k in data}
 
 
-def listen(
-    bootstrap: str,
-    topic: str,
-    tenant: str,
-    types: list[str],
-    count: int,
-    timeout: float,
-    ready: Any,
-    out: Any,
-) -> None:
-    """Collect ``count`` events of ``types`` for ``tenant`` from ``topic`` (from now on)."""
-    _run(_listen(bootstrap, topic, tenant, types, count, timeout, ready), out)
+def listen(spec: ListenSpec, ready: Any, out: Any) -> None:
+    _run(_listen(spec, ready), out)
 
 
 async def _publish(

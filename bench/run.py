@@ -10,6 +10,7 @@ import os
 import platform
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -38,8 +39,11 @@ FULL = {
 }
 
 
+_START = time.monotonic()
+
+
 def say(text: str) -> None:
-    print(f"[bench] {text}", file=sys.stderr, flush=True)
+    print(f"[bench {time.monotonic() - _START:6.1f}s] {text}", file=sys.stderr, flush=True)
 
 
 async def _prepare(b: Brokers) -> str:

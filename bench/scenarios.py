@@ -49,16 +49,16 @@ def publish_and_listen(
 ) -> tuple[dict[str, float], list[procs.Row]]:
     """Publish ``workitem.created`` for ``ids`` and collect ``count`` answers, in 2 processes."""
     ready = procs.CTX.Event()
-    listener, rows_out = procs.spawn(
-        procs.listen,
+    spec = procs.ListenSpec(
         run.brokers.kafka,
         topic,
         run.router.tenant,
         types,
         count,
         LISTEN_TIMEOUT_S,
-        ready,
+        ids[0].split("-")[0] + "-",
     )
+    listener, rows_out = procs.spawn(procs.listen, spec, ready)
     ready.wait(60)
     publisher, sent_out = procs.spawn(
         procs.publish, run.brokers.kafka, run.router.tenant, queue, ids, rate
@@ -106,9 +106,15 @@ def throughput(run: Run, n: int) -> float:
     """Items per second from the first workitem.created published to the last offer.made."""
     asyncio.run(agents_available(run, "task", max(1, n // 100), 100))
     sent, rows = publish_and_listen(run, "task", _ids(n), None, "agent.events", ["offer.made"], n)
-    assert len(rows) == n, f"only {len(rows)} of {n} offers arrived"
+    _check_one_offer_each(rows, n)
     run.series["throughput_offers_ms"] = [r[2] for r in rows]
     return n / ((max(r[2] for r in rows) - min(sent.values())) / 1000)
+
+
+def _check_one_offer_each(rows: list[procs.Row], n: int) -> None:
+    items = {r[1] for r in rows}
+    if len(rows) != n or len(items) != n:
+        raise RuntimeError(f"{len(rows)} offers for {len(items)} items, expected {n} and {n}")
 
 
 def offer_latency(run: Run, n: int, rate: float) -> dict[str, float]:
@@ -215,7 +221,7 @@ def scale_throughput(
 ) -> tuple[float, dict[str, float]]:
     memory = asyncio.run(preload(run, backlog, agents, queue))
     sent, rows = publish_and_listen(run, queue, _ids(n), None, "agent.events", ["offer.made"], n)
-    assert len(rows) == n, f"only {len(rows)} of {n} offers arrived"
+    _check_one_offer_each(rows, n)
     return n / ((max(r[2] for r in rows) - min(sent.values())) / 1000), memory
 
 

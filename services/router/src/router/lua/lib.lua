@@ -105,11 +105,6 @@ local function has_skills(id, a, skills)
   return true
 end
 
-local function can_take(id, kind, skills)
-  local a = agent_state(id)
-  return a.status == 'available' and a.used[kind] < a.cap[kind] and has_skills(id, a, skills)
-end
-
 -- Available agents of a queue, longest idle first; cached and kept in order as we offer.
 local QUEUE_AGENTS = {}
 
@@ -169,26 +164,39 @@ end
 
 -- The agent to offer `wid` to. An agent that rejected the item is only a fallback,
 -- used (when `fallback_ok`) if no other eligible agent has capacity.
+-- Also returns whether any agent had a free slot of this kind, and of any kind, so the
+-- caller can stop looking at items nobody can take.
 local function pick_agent(wid, queue, kind, skills, fallback_ok)
   local strategy = redis.call('HGET', k('queue-config'), queue) or 'longest_idle'
   local rejected = k('ri', wid, 'rejected')
   local check_rejected = redis.call('EXISTS', rejected) == 1
   local eligible, fallback = {}, nil
+  local kind_free, any_free = false, false
   for _, id in ipairs(queue_agents(queue)) do
-    if can_take(id, kind, skills) then
-      if check_rejected and redis.call('SISMEMBER', rejected, id) == 1 then
-        fallback = fallback or id
-      else
-        if strategy == 'longest_idle' then return id end
-        table.insert(eligible, id)
+    local a = agent_state(id)
+    if a.status == 'available' then
+      if a.used[kind] < a.cap[kind] then
+        kind_free, any_free = true, true
+        if has_skills(id, a, skills) then
+          if check_rejected and redis.call('SISMEMBER', rejected, id) == 1 then
+            fallback = fallback or id
+          else
+            if strategy == 'longest_idle' then return id, true, true end
+            table.insert(eligible, id)
+          end
+        end
+      elseif not any_free then
+        for _, other in ipairs(KINDS) do
+          if a.used[other] < a.cap[other] then any_free = true end
+        end
       end
     end
   end
   if #eligible == 0 then
-    if fallback_ok then return fallback end
-    return nil
+    if fallback_ok then return fallback, kind_free, any_free end
+    return nil, kind_free, any_free
   end
-  return choose(queue, strategy, eligible)
+  return choose(queue, strategy, eligible), true, true
 end
 
 local function offer(wid, agent)
@@ -232,15 +240,23 @@ local function route(queues)
   -- item go back to an agent who rejected it, once nobody else can take it and the
   -- agent has nothing else to do.
   local made = 0
+  local no_slot_in_queue, no_slot_for_kind = {}, {}
   for pass = 1, 2 do
     for _, c in ipairs(candidates) do
-      if not c.offered then
-        local f = redis.call('HMGET', k('ri', c[1]), 'kind', 'skills')
-        local agent = pick_agent(c[1], c[3], f[1], cjson.decode(f[2]), pass == 2)
-        if agent then
-          offer(c[1], agent)
-          c.offered = true
-          made = made + 1
+      local wid, queue = c[1], c[3]
+      if not c.offered and not no_slot_in_queue[queue] then
+        local f = redis.call('HMGET', k('ri', wid), 'kind', 'skills')
+        if not no_slot_for_kind[queue .. '|' .. f[1]] then
+          local agent, kind_free, any_free = pick_agent(wid, queue, f[1], cjson.decode(f[2]),
+            pass == 2)
+          if agent then
+            offer(wid, agent)
+            c.offered = true
+            made = made + 1
+          else
+            if not kind_free then no_slot_for_kind[queue .. '|' .. f[1]] = true end
+            if not any_free then no_slot_in_queue[queue] = true end
+          end
         end
       end
     end
