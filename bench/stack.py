@@ -62,10 +62,23 @@ class RouterProcess:
             "LOG_LEVEL": "WARNING",
             "LOG_FORMAT": "json",
         }
+        argv = [sys.executable, "-m", "router"]
+        profile = os.environ.get("BENCH_PROFILE")  # e.g. bench/results/router.profile.txt
+        if profile:  # py-spy samples the router; collapsed stacks, one line per stack
+            argv = [
+                "py-spy",
+                "record",
+                "--format",
+                "raw",
+                "--rate",
+                "200",
+                "-o",
+                profile,
+                "--",
+                *argv,
+            ]
         with self.log.open("ab") as out:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "router"], env=env, stdout=out, stderr=subprocess.STDOUT
-            )
+            self.process = subprocess.Popen(argv, env=env, stdout=out, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline:
             if self.process.poll() is not None:

@@ -7,6 +7,7 @@ are handed out one per test so that tests never see each other's items.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import itertools
 import json
@@ -21,6 +22,8 @@ import httpx
 import pytest
 import pytest_asyncio
 from aiokafka import AIOKafkaProducer
+from callback.config import CallbackSettings
+from callback.main import create_app as create_callback
 from router.config import RouterSettings
 from router.main import create_app as create_router
 from switchboard_runtime.testing import Brokers, eventually, serving
@@ -34,12 +37,16 @@ QUEUES = [f"e2e-{n:02d}" for n in range(1, 61)]
 _next_queue = itertools.count()
 
 
+CALLBACK_RETRY_S = 2.0
+
+
 @dataclass(frozen=True)
 class Stack:
     http: httpx.AsyncClient
     producer: AIOKafkaProducer
     brokers: Brokers
     router_env: dict[str, Any]
+    callbacks: httpx.AsyncClient
 
     async def create(self, **fields: Any) -> dict[str, Any]:
         response = await self.http.post("/v1/workitems", json=fields)
@@ -113,20 +120,29 @@ async def stack(
         "wrapup_timeout_seconds": WRAPUP_TIMEOUT_S,
         "routing_config": routing_yaml(tmp_path_factory.mktemp("routing") / "routing.yaml"),
     }
-    workitem = create_workitem(WorkItemSettings(**e2e_env))
-    router = create_router(RouterSettings(**router_env))
+    callback_env = {
+        **e2e_env,
+        "callback_retry_delay_seconds": CALLBACK_RETRY_S,
+        "default_phone_region": "US",
+    }
+    apps = [
+        create_workitem(WorkItemSettings(**e2e_env)),
+        create_router(RouterSettings(**router_env)),
+        create_callback(CallbackSettings(**callback_env)),
+    ]
     producer = AIOKafkaProducer(bootstrap_servers=brokers.kafka_bootstrap_servers, acks="all")
     await producer.start()
     try:
-        async with (
-            serving(workitem) as wi_url,
-            serving(router) as rt_url,
-            httpx.AsyncClient(base_url=wi_url, timeout=10) as http,
-            httpx.AsyncClient(base_url=rt_url) as router_http,
-        ):
-            for client in (http, router_http):
+        async with contextlib.AsyncExitStack() as running:
+            clients = []
+            for app in apps:
+                url = await running.enter_async_context(serving(app))
+                client = await running.enter_async_context(
+                    httpx.AsyncClient(base_url=url, timeout=10)
+                )
                 await eventually(functools.partial(_ready, client), timeout=60)
-            yield Stack(http, producer, brokers, router_env)
+                clients.append(client)
+            yield Stack(clients[0], producer, brokers, router_env, clients[2])
     finally:
         await producer.stop()
 
