@@ -66,7 +66,7 @@ class RouterProcess:
         profile = os.environ.get("BENCH_PROFILE")  # e.g. bench/results/router.profile.txt
         if profile:  # py-spy samples the router; collapsed stacks, one line per stack
             argv = [
-                "py-spy",
+                str(Path(sys.executable).with_name("py-spy")),
                 "record",
                 "--format",
                 "raw",
