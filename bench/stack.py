@@ -105,7 +105,9 @@ class RouterProcess:
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
+            # py-spy writes its profile on SIGINT and passes it on to the router
+            profiling = bool(os.environ.get("BENCH_PROFILE"))
+            self.process.send_signal(signal.SIGINT if profiling else signal.SIGTERM)
             try:
                 self.process.wait(30)
             except subprocess.TimeoutExpired:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
@@ -11,6 +12,11 @@ from switchboard_runtime.batch import BatchPipeline
 from switchboard_runtime.service import source_record
 
 from router.scripts import ScriptCall
+
+
+async def _keep_raw(_msg: Any) -> None:
+    """The pipeline decodes the raw records itself; FastStream's own decoding is skipped."""
+    return None
 
 
 def register(
@@ -36,6 +42,7 @@ def register(
         batch=True,
         max_records=max_records,
         batch_timeout_ms=batch_timeout_ms,
+        decoder=_keep_raw,
     )
     async def on_router_batch(msg: KafkaMessage) -> None:
         await pipeline.handle_batch([source_record(raw) for raw in msg.raw_message])

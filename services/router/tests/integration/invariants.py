@@ -23,7 +23,11 @@ PATH: dict[str, dict[str, str]] = {
     },
     "active": {"held": "held", "wrapup_started": "wrap_up", "cancelled": "cancelled"},
     "held": {"resumed": "active", "wrapup_started": "wrap_up", "cancelled": "cancelled"},
-    "wrap_up": {"completed": "completed", "wrapup_expired": "wrap_expired", "cancelled": "cancelled"},
+    "wrap_up": {
+        "completed": "completed",
+        "wrapup_expired": "wrap_expired",
+        "cancelled": "cancelled",
+    },
     "wrap_expired": {"completed": "completed"},
     "completed": {},
     "cancelled": {},
@@ -167,12 +171,16 @@ class Checker:
         for wid, item in s.items.items():
             self.check_item(s, wid, item, offers[wid], wraps[wid])
         for agent, hash_ in s.agents.items():
-            mine = {w for w, i in s.items.items() if i.get("agent") == agent and i["status"] in OPEN}
+            mine = {
+                w for w, i in s.items.items() if i.get("agent") == agent and i["status"] in OPEN
+            }
             assert s.agent_items[agent] == mine, (agent, s.agent_items[agent], mine)
             for kind in KINDS:
                 n = sum(1 for w in mine if self.items[w].kind == kind)
                 assert s.used(agent, kind) == n, (agent, kind, hash_)
-            available = hash_.get("status") == "available"
+            # listed as available in a queue exactly while available with a free slot
+            free = any(s.used(agent, kind) < int(hash_.get(f"cap_{kind}", 0)) for kind in KINDS)
+            available = hash_.get("status") == "available" and free
             for q in QUEUES:
                 listed = agent in dict(s.queue_agents[q])
                 assert listed == (available and q in s.agent_queues[agent]), (agent, q, hash_)

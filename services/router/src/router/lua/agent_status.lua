@@ -10,12 +10,11 @@ for _, s in ipairs(A.skills) do redis.call('SADD', k('ag', A.agent, 'skills'), s
 redis.call('HSET', akey, 'status', A.status, 'cap_voice', A.capacity.voice,
   'cap_chat', A.capacity.chat, 'cap_async', A.capacity.async)
 if A.status == 'available' then
-  local idle_since = redis.call('HGET', akey, 'last_offer')
-  if was ~= 'available' or not idle_since then
-    idle_since = NOW
+  -- idle since now, unless it was available already (a repeated status keeps its place)
+  if was ~= 'available' or not redis.call('HGET', akey, 'last_offer') then
     redis.call('HSET', akey, 'last_offer', NOW)
   end
-  for _, q in ipairs(A.queues) do redis.call('ZADD', k('qa', q), idle_since, A.agent) end
+  sync_agent(A.agent)
 end
 agent_event(A.agent, 'agent.status_changed', nil, {status = A.status})
 local requeued = {}

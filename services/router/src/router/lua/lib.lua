@@ -117,17 +117,39 @@ local function queue_agents(queue)
   return list
 end
 
-local function mark_offered(agent)
-  redis.call('HSET', k('ag', agent), 'last_offer', NOW)
+local function has_free_slot(a)
+  for _, kind in ipairs(KINDS) do
+    if a.used[kind] < a.cap[kind] then return true end
+  end
+  return false
+end
+
+-- An agent is in its queues' available sets exactly while it is available and has a
+-- free slot (scored by when it was last offered work), so routing never wades through
+-- busy agents; the cached lists follow.
+local function sync_agent(agent)
+  local a = agent_state(agent)
+  local wanted = a.status == 'available' and has_free_slot(a)
+  local score = redis.call('HGET', k('ag', agent), 'last_offer') or NOW
   for _, q in ipairs(redis.call('SMEMBERS', k('ag', agent, 'queues'))) do
-    redis.call('ZADD', k('qa', q), 'XX', NOW, agent)
     local list = QUEUE_AGENTS[q]
     if list then
       for i, id in ipairs(list) do
-        if id == agent then table.remove(list, i); table.insert(list, agent); break end
+        if id == agent then table.remove(list, i); break end
       end
     end
+    if wanted then
+      redis.call('ZADD', k('qa', q), score, agent)
+      if list then table.insert(list, agent) end
+    else
+      redis.call('ZREM', k('qa', q), agent)
+    end
   end
+end
+
+local function mark_offered(agent)
+  redis.call('HSET', k('ag', agent), 'last_offer', NOW)
+  sync_agent(agent)
 end
 
 local function load_of(id)
@@ -271,6 +293,7 @@ end
 -- Take the item back from the agent it is offered to; it keeps its place in line.
 local function withdraw_offer(wid, item)
   use_slot(item.agent, item.kind, -1)
+  sync_agent(item.agent)
   redis.call('SREM', k('ag', item.agent, 'items'), wid)
   redis.call('ZREM', DEADLINES, 'o|' .. item.offer_id .. '|' .. wid)
   redis.call('HSET', k('ri', wid), 'status', 'queued')
@@ -282,6 +305,7 @@ end
 local function close_item(wid, item, status)
   if item.agent then
     use_slot(item.agent, item.kind, -1)
+    sync_agent(item.agent)
     redis.call('SREM', k('ag', item.agent, 'items'), wid)
   end
   redis.call('ZREM', DEADLINES, 'w|' .. wid)
