@@ -11,12 +11,13 @@ PACKAGES := schemas runtime services/workitem services/router services/callback
 MANIFESTS := $(foreach p,$(PACKAGES),$(p)/pyproject.toml) requirements-dev.txt constraints.txt
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test lint format unit integration asyncapi clean
+.PHONY: help install run test lint format unit integration asyncapi bench clean
 
 help:
 	@echo "make run    start Kafka+Redis (embedded unless KAFKA_BOOTSTRAP_SERVERS/REDIS_URL are set) and the three services"
 	@echo "make test   lint (ruff, mypy strict) and the whole test suite against real brokers"
 	@echo "make lint   ruff + mypy only;  make format   apply ruff's formatting"
+	@echo "make bench  benchmarks with baselines (BENCH_FULL=1 for longer runs)"
 	@echo "make asyncapi   regenerate docs/asyncapi/*.json from the schemas"
 
 install: $(STAMP)
@@ -35,7 +36,7 @@ run: install
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy $(foreach p,$(PACKAGES),$(p)/src) conftest.py
+	$(VENV)/bin/mypy $(foreach p,$(PACKAGES),$(p)/src) conftest.py bench
 	@# test trees are checked one at a time: each has its own conftest module
 	@for d in $(foreach p,$(PACKAGES),$(p)/tests) tests; do \
 		[ -d $$d ] || continue; echo "mypy $$d"; $(VENV)/bin/mypy $$d || exit 1; done
@@ -52,6 +53,9 @@ unit: install
 
 integration: install
 	$(PY) -m pytest -m integration
+
+bench: install
+	env -u VIRTUAL_ENV $(PY) -m bench.run
 
 asyncapi: install
 	$(PY) -m switchboard_schemas.asyncapi docs/asyncapi
