@@ -16,7 +16,6 @@ from router.scripts import ScriptCall
 
 async def _keep_raw(_msg: Any) -> None:
     """The pipeline decodes the raw records itself; FastStream's own decoding is skipped."""
-    return None
 
 
 def register(

@@ -39,8 +39,7 @@ AGENTS = ("a1", "a2", "a3")
 SKILLS = ("en", "fr", "billing")
 NONE: frozenset[str] = frozenset()
 ALL = frozenset({"task", "chat", "call", "email"})
-COMMANDS = ("offer.accept", "offer.reject", "item.hold", "item.resume", "item.end",
-            "item.complete")
+COMMANDS = ("offer.accept", "offer.reject", "item.hold", "item.resume", "item.end", "item.complete")
 OFFER_COMMANDS = ("offer.accept", "offer.reject")
 # command -> (status it needs, what the script returns, the workitem event it emits)
 OUTCOME = {
@@ -51,8 +50,11 @@ OUTCOME = {
     "item.end": ("active hold", "wrap_up", "workitem.wrapup_started"),
     "item.complete": ("wrap_up", "completed", "workitem.completed"),
 }
+slots = st.integers(0, 1)
 capacities = st.one_of(
-    st.none(), st.dictionaries(st.sampled_from(["voice", "chat", "async"]), st.integers(0, 2))
+    st.none(),
+    st.dictionaries(st.sampled_from(["voice", "chat", "async"]), slots),
+    st.fixed_dictionaries({"voice": slots, "chat": slots, "async": st.integers(1, 2)}),
 )
 
 
@@ -102,8 +104,11 @@ class RouterMachine(RuleBasedStateMachine):
         finally:
             self.loop.close()
 
-    @initialize(strategies=st.dictionaries(st.sampled_from(QUEUES), st.sampled_from(
-        ["longest_idle", "least_busy", "round_robin"])))
+    @initialize(
+        strategies=st.dictionaries(
+            st.sampled_from(QUEUES), st.sampled_from(["longest_idle", "least_busy", "round_robin"])
+        )
+    )
     def configure(self, strategies: dict[str, str]) -> None:
         self.h = Harness(self.redis, strategies_config(strategies))
         self.run(self.h.setup())
@@ -128,9 +133,16 @@ class RouterMachine(RuleBasedStateMachine):
 
     @rule(
         agent=st.sampled_from(AGENTS),
-        status=st.sampled_from(["available", "available", "available", "away", "offline"]),
-        queues=st.sampled_from([ALL, ALL, frozenset({"task", "email"}), frozenset({"chat"}),
-                                frozenset({"call", "review"})]),
+        status=st.sampled_from([*["available"] * 4, "away", "offline"]),
+        queues=st.sampled_from(
+            [
+                ALL,
+                ALL,
+                frozenset({"task", "email"}),
+                frozenset({"chat"}),
+                frozenset({"call", "review"}),
+            ]
+        ),
         skills=st.sampled_from([frozenset(SKILLS), frozenset(SKILLS), frozenset({"en"}), NONE]),
         capacity=capacities,
     )
@@ -153,8 +165,11 @@ class RouterMachine(RuleBasedStateMachine):
         if status == "away":
             assert len(events) == 1
         if status == "offline":
-            pending = {w for w, i in before.items.items()
-                       if i["status"] == "offered" and i["agent"] == agent}
+            pending = {
+                w
+                for w, i in before.items.items()
+                if i["status"] == "offered" and i["agent"] == agent
+            }
             revoked = {e.data["work_item_id"] for e in events if e.type == "offer.revoked"}
             assert revoked == pending
             assert not after.agent_items[agent] & pending
@@ -174,58 +189,70 @@ class RouterMachine(RuleBasedStateMachine):
         assert events[0].data["command_id"] == event.id
         assert after == before
 
+    def offer_of(self, wid: str, item: dict[str, str], which: str) -> str:
+        """The item's current offer id, an earlier one, or another item's."""
+        if which == "stale":
+            mine = self.offers.get(wid, [])
+            return next((o for o in mine if o != item.get("offer_id")), "of-stale")
+        if which == "foreign":
+            theirs = (o for w, offers in self.offers.items() if w != wid for o in offers)
+            return next(theirs, "of-foreign")
+        return item.get("offer_id", "of-none")
+
     @rule(
         wid=items,
-        cmd=st.sampled_from(COMMANDS),
-        right_agent=st.booleans(),
-        other=st.sampled_from(AGENTS),
-        which=st.sampled_from(["current", "current", "stale", "foreign"]),
+        cmd=st.sampled_from([*COMMANDS, "cancel"]),
+        agent=st.sampled_from(AGENTS),
+        which=st.sampled_from(["current", "stale", "foreign"]),
         ghost=st.integers(0, 9),
     )
-    def answer(
-        self, wid: str, cmd: str, right_agent: bool, other: str, which: str, ghost: int
-    ) -> None:
-        """Any command, by the item's agent or another, with its offer or another."""
+    def answer(self, wid: str, cmd: str, agent: str, which: str, ghost: int) -> None:
+        """Any command on any item (or an unknown one), by any agent, with any offer;
+        or a cancel request from upstream."""
+        if cmd == "cancel":
+            self.cancel(wid, "duplicate" if ghost % 2 else None)
+            return
         wid = "ghost" if ghost == 0 else wid
         item = (self.snap or self.read()).items.get(wid, {})
-        agent = item.get("agent", other)
-        if not right_agent:
-            agent = other if other != agent else AGENTS[(AGENTS.index(other) + 1) % 3]
-        mine = self.offers.get(wid, [])
-        if which == "current":
-            offer_id = item.get("offer_id", "of-none")
-        elif which == "stale":
-            offer_id = next((o for o in mine if o != item.get("offer_id")), "of-stale")
-        else:
-            offer_id = next((o for w, os in self.offers.items() if w != wid for o in os), "of-x")
-        self.command(wid, cmd, agent, offer_id)
+        self.command(wid, cmd, agent, self.offer_of(wid, item, which))
 
     def open_items(self) -> list[str]:
         items = self.snap.items if self.snap else {}
         return [w for w, item in items.items() if item["status"] in OPEN]
 
-    @precondition(lambda self: self.open_items())
-    @rule(n=st.integers(0, 10_000), hold=st.booleans(), reject=st.integers(0, 3))
-    def progress(self, n: int, hold: bool, reject: int) -> None:
-        """The next step of an open item's lifecycle, by its agent."""
-        wids = self.open_items()
-        item = self.read().items[wids[n % len(wids)]]
-        next_cmd = {
-            "offered": "offer.reject" if reject == 0 else "offer.accept",
-            "active": "item.hold" if hold else "item.end",
-            "hold": "item.resume" if hold else "item.end",
+    def next_step(self, wid: str, n: int, twist: str) -> bool:
+        """The next step of an open item's lifecycle by its agent, or that with a twist:
+        another agent, a stale or another item's offer id, or another command."""
+        item = (self.snap or self.read()).items[wid]
+        if item["status"] not in OPEN:
+            return False
+        cmd = {
+            "offered": "offer.reject" if n % 5 == 0 else "offer.accept",
+            "active": "item.hold" if n % 3 == 0 else "item.end",
+            "hold": "item.resume" if n % 2 == 0 else "item.end",
             "wrap_up": "item.complete",
-        }
-        self.command(wids[n % len(wids)], next_cmd[item["status"]], item["agent"],
-                     item.get("offer_id", "of-none"))
+        }[item["status"]]
+        agent = item["agent"]
+        if twist == "agent":
+            agent = AGENTS[(AGENTS.index(agent) + 1 + n % 2) % len(AGENTS)]
+        if twist == "command":
+            cmd = [c for c in COMMANDS if c != cmd][n % (len(COMMANDS) - 1)]
+        self.command(wid, cmd, agent, self.offer_of(wid, item, twist))
+        return True
 
     @precondition(lambda self: self.open_items())
-    @rule(n=st.integers(0, 10_000), hold=st.booleans(), reject=st.integers(0, 3))
-    def progress_more(self, n: int, hold: bool, reject: int) -> None:
-        """The same as progress: twice as likely as any other rule."""
-        self.progress(n, hold, reject)
+    @rule(
+        n=st.integers(0, 10_000),
+        steps=st.integers(1, 4),
+        twist=st.sampled_from([*["none"] * 3, "agent", "stale", "foreign", "command"]),
+    )
+    def progress(self, n: int, steps: int, twist: str) -> None:
+        """Move an open item on by up to ``steps`` steps, the first with ``twist``."""
+        wid = self.open_items()[n % len(self.open_items())]
+        for i in range(steps):
+            if not self.next_step(wid, n + i, twist if i == 0 else "none"):
+                return
 
-    @rule(wid=items, reason=st.sampled_from([None, "duplicate"]))
     def cancel(self, wid: str, reason: str | None) -> None:
         event = self.h.cancel_event(wid, reason)
         before, result, events, after = self.step(self.h.send(event))
@@ -239,15 +266,12 @@ class RouterMachine(RuleBasedStateMachine):
         assert [e.type for e in events[: len(first) + 1]] == [*first, "workitem.cancelled"]
         assert after.items[wid]["status"] == "cancelled"
 
-    @rule(ms=st.integers(1, 6000))
-    def advance(self, ms: int) -> None:
-        """Time passes, and due deadlines wait for a timer (commands may race them)."""
+    @rule(ms=st.integers(0, 6000), fire=st.booleans())
+    def clock(self, ms: int, fire: bool) -> None:
+        """Time passes; a timer fires every due deadline, or is late (commands race it)."""
         self.h.now += ms
-
-    @rule(ms=st.integers(0, 6000))
-    def fire_due(self, ms: int) -> None:
-        """Time passes, and a timer fires every due deadline."""
-        self.h.now += ms
+        if not fire:
+            return
         for member in self.run(self.h.due()):
             fire = self.h.engine.fire(member, self.h.now)
             before, result, events, after = self.step(fire)
@@ -256,27 +280,34 @@ class RouterMachine(RuleBasedStateMachine):
                 agent = before.items[member.split("|")[2]]["agent"]
                 assert result == "offer_expired"
                 assert [e.type for e in events[:3]] == [
-                    "offer.revoked", "workitem.offer_expired", "agent.status_changed"]
+                    "offer.revoked",
+                    "workitem.offer_expired",
+                    "agent.status_changed",
+                ]
                 assert events[2].data == {
-                    "agent_id": agent, "status": "away", "reason": "missed_offer"}
+                    "agent_id": agent,
+                    "status": "away",
+                    "reason": "missed_offer",
+                }
                 assert after.agents[agent]["status"] == "away"
             else:
                 assert result == "wrapup_expired"
                 assert [e.type for e in events[:2]] == [
-                    "workitem.wrapup_expired", "workitem.completed"]
+                    "workitem.wrapup_expired",
+                    "workitem.completed",
+                ]
                 assert events[1].data["disposition_code"] == DEFAULT_DISPOSITION
                 assert events[1].data["auto"] is True
 
-    @precondition(lambda self: self.fired)
-    @rule(n=st.integers(0, 10_000))
-    def fire_again(self, n: int) -> None:
-        member = self.fired[n % len(self.fired)]
-        before, result, events, after = self.step(self.h.engine.fire(member, self.h.now))
-        assert (result, events, after) == ("gone", [], before)
-
     @precondition(lambda self: self.sent)
-    @rule(n=st.integers(0, 10_000))
-    def replay(self, n: int) -> None:
+    @rule(n=st.integers(0, 10_000), deadline=st.booleans())
+    def repeat(self, n: int, deadline: bool) -> None:
+        """Redeliver an earlier command or event (same id), or fire a fired deadline again."""
+        if deadline and self.fired:
+            member = self.fired[n % len(self.fired)]
+            before, result, events, after = self.step(self.h.engine.fire(member, self.h.now))
+            assert (result, events, after) == ("gone", [], before)
+            return
         event = self.sent[n % len(self.sent)]
         before, result, events, after = self.step(self.h.send(event))
         assert (result, events, after) == ("duplicate", [], before)

@@ -22,8 +22,11 @@ pytestmark = pytest.mark.integration
 
 async def offered_to(h: Harness, agent: str) -> list[str]:
     """Items offered to ``agent`` by the events since the last read."""
-    return [e.data["work_item_id"] for e in of_type(await h.new_events(), "offer.made")
-            if e.key == agent]
+    return [
+        e.data["work_item_id"]
+        for e in of_type(await h.new_events(), "offer.made")
+        if e.key == agent
+    ]
 
 
 async def finish(h: Harness, agent: str, wid: str) -> None:
@@ -38,7 +41,10 @@ async def test_full_lifecycle(router: Harness) -> None:
     assert await h.status("a1", queues=["task"]) == "available"
     events = await h.new_events()
     assert types(events) == [
-        "workitem.queued", "agent.status_changed", "offer.made", "workitem.offered"
+        "workitem.queued",
+        "agent.status_changed",
+        "offer.made",
+        "workitem.offered",
     ]
     assert events[0].data == {"work_item_id": "w1", "queue": "task", "priority": 3}
     offer_id = (await h.item("w1"))["offer_id"]
@@ -76,15 +82,21 @@ async def test_full_lifecycle(router: Harness) -> None:
 
     events = await h.new_events()
     assert types(events) == [
-        "workitem.accepted", "workitem.held", "workitem.resumed",
-        "workitem.wrapup_started", "workitem.completed",
+        "workitem.accepted",
+        "workitem.held",
+        "workitem.resumed",
+        "workitem.wrapup_started",
+        "workitem.completed",
     ]
     assert all(e.topic == "workitem.events" and e.key == "w1" for e in events)
     assert events[0].data == {"work_item_id": "w1", "offer_id": offer_id, "agent_id": "a1"}
     assert events[3].data["expires_at"] == iso(START_MS + 500 + WRAPUP_MS)
     assert events[4].data == {
-        "work_item_id": "w1", "agent_id": "a1", "disposition_code": "resolved",
-        "notes": "ok", "auto": False,
+        "work_item_id": "w1",
+        "agent_id": "a1",
+        "disposition_code": "resolved",
+        "notes": "ok",
+        "auto": False,
     }
     assert (await h.item("w1"))["status"] == "completed"
     assert (await h.agent("a1"))["used_async"] == "0"
@@ -133,7 +145,10 @@ async def test_rejected_item_keeps_its_place_in_line(router: Harness) -> None:
     [rejected] = await h.new_events()
     assert (rejected.type, rejected.key) == ("workitem.offer_rejected", "x")
     assert rejected.data == {
-        "work_item_id": "x", "offer_id": first, "agent_id": "a1", "reason": "busy"
+        "work_item_id": "x",
+        "offer_id": first,
+        "agent_id": "a1",
+        "reason": "busy",
     }
     assert await h.queued("task") == [("x", score), ("y", score + 1)]
     assert await h.redis.smembers(h.keys.item_rejected_by("x")) == {"a1"}
@@ -181,8 +196,11 @@ async def test_fire_then_accept_is_refused_and_the_agent_is_away(router: Harness
     [refused] = await h.new_events()
     assert (refused.type, refused.key) == ("command.rejected", "a1")
     assert refused.data == {
-        "command_id": event.id, "command_type": "offer.accept", "work_item_id": "x",
-        "agent_id": "a1", "reason": "offer_not_current",
+        "command_id": event.id,
+        "command_type": "offer.accept",
+        "work_item_id": "x",
+        "agent_id": "a1",
+        "reason": "offer_not_current",
     }
     assert (await h.agent("a1"))["status"] == "away"
     assert (await h.item("x"))["status"] == "queued"
@@ -216,10 +234,15 @@ async def test_offer_expiry_requeues_in_place_and_sets_the_agent_away(router: Ha
     events = await h.new_events()
     assert types(events) == ["offer.revoked", "workitem.offer_expired", "agent.status_changed"]
     assert events[0].data == {
-        "offer_id": offer, "work_item_id": "x", "agent_id": "a1", "reason": "expired"
+        "offer_id": offer,
+        "work_item_id": "x",
+        "agent_id": "a1",
+        "reason": "expired",
     }
     assert events[1].data == {
-        "offer_id": offer, "work_item_id": "x", "agent_id": "a1",
+        "offer_id": offer,
+        "work_item_id": "x",
+        "agent_id": "a1",
         "expires_at": iso(START_MS + OFFER_MS),
     }
     assert events[2].data == {"agent_id": "a1", "status": "away", "reason": "missed_offer"}
@@ -250,7 +273,9 @@ async def test_wrapup_expiry_completes_with_the_default_disposition(router: Harn
     assert types(events)[:2] == ["workitem.wrapup_expired", "workitem.completed"]
     assert events[0].data == {"work_item_id": "x", "agent_id": "a1"}
     assert events[1].data == {
-        "work_item_id": "x", "agent_id": "a1", "disposition_code": DEFAULT_DISPOSITION,
+        "work_item_id": "x",
+        "agent_id": "a1",
+        "disposition_code": DEFAULT_DISPOSITION,
         "auto": True,
     }
     assert (await h.item("x"))["status"] == "completed"
@@ -296,7 +321,10 @@ async def test_offline_revokes_pending_offers_and_keeps_accepted_items(router: H
     events = await h.new_events()
     assert types(events) == ["agent.status_changed", "offer.revoked", "workitem.offer_expired"]
     assert events[1].data == {
-        "offer_id": offer, "work_item_id": "y", "agent_id": "a1", "reason": "agent_offline"
+        "offer_id": offer,
+        "work_item_id": "y",
+        "agent_id": "a1",
+        "reason": "agent_offline",
     }
     assert events[2].data["reason"] == "agent_offline"
     assert [w for w, _ in await h.queued("task")] == ["y"]

@@ -74,10 +74,16 @@ async def test_cancel_an_offered_item_revokes_the_offer(router: Harness) -> None
     assert await h.cancel("x") == "cancelled"
     events = await h.new_events()
     assert types(events) == [
-        "offer.revoked", "workitem.cancelled", "offer.made", "workitem.offered"
+        "offer.revoked",
+        "workitem.cancelled",
+        "offer.made",
+        "workitem.offered",
     ]
     assert events[0].data == {
-        "offer_id": offer, "work_item_id": "x", "agent_id": "a1", "reason": "cancelled"
+        "offer_id": offer,
+        "work_item_id": "x",
+        "agent_id": "a1",
+        "reason": "cancelled",
     }
     assert events[1].data == {"work_item_id": "x", "agent_id": "a1"}
     assert events[2].data["work_item_id"] == "y"
@@ -95,9 +101,7 @@ async def test_cancel_an_active_item_tells_the_agent(router: Harness) -> None:
     events = await h.new_events()
     assert types(events) == ["item.cancelled", "workitem.cancelled"]
     assert (events[0].topic, events[0].key) == ("agent.events", "a1")
-    assert events[0].data == {
-        "work_item_id": "x", "agent_id": "a1", "reason": "customer withdrew"
-    }
+    assert events[0].data == {"work_item_id": "x", "agent_id": "a1", "reason": "customer withdrew"}
     assert (await h.agent("a1"))["used_async"] == "0"
     assert await h.agent_items("a1") == set()
     event = h.command_event("item.end", "a1", "x")
@@ -119,15 +123,17 @@ async def test_cancel_after_completion_is_a_no_op(router: Harness) -> None:
 
 
 async def test_refused_unknown_item(router: Harness) -> None:
-    await refused(router, router.command_event("offer.accept", "a1", "nope", "of-1"),
-                  "unknown_work_item")
+    await refused(
+        router, router.command_event("offer.accept", "a1", "nope", "of-1"), "unknown_work_item"
+    )
 
 
 async def test_refused_foreign_agent(router: Harness) -> None:
     h = router
     offer = await offered_item(h)
-    await refused(h, h.command_event("offer.accept", "a2", "x", offer),
-                  "offer_belongs_to_another_agent", "x")
+    await refused(
+        h, h.command_event("offer.accept", "a2", "x", offer), "offer_belongs_to_another_agent", "x"
+    )
     await h.answer("offer.accept", "a1", "x")
     await h.command("item.end", "a1", "x")
     await refused(h, h.command_event("item.complete", "a2", "x"), "item_not_held_by_agent", "x")
@@ -161,7 +167,9 @@ async def test_refused_out_of_order_item_commands(router: Harness) -> None:
 
 async def test_replayed_commands_are_no_ops(router: Harness) -> None:
     h = router
-    cmd = AgentStatusCommand.model_validate({"agent_id": "a1", "status": "available", "queues": ["task"]})
+    cmd = AgentStatusCommand.model_validate(
+        {"agent_id": "a1", "status": "available", "queues": ["task"]}
+    )
     status = h.event("agent.status", cmd, None)
     assert await h.send(status) == "available"
     await h.create("x")

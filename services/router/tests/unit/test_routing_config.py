@@ -48,18 +48,19 @@ def test_default_file_has_one_queue_per_type() -> None:
 
 
 def test_strategy_per_queue_or_default() -> None:
-    cfg = config(defaults={"strategy": "least_busy"}, queues={"a": {"strategy": "round_robin"},
-                                                              "b": {}})
+    cfg = config(
+        defaults={"strategy": "least_busy"}, queues={"a": {"strategy": "round_robin"}, "b": {}}
+    )
     assert (cfg.strategy("a"), cfg.strategy("b"), cfg.strategy("zz")) == (
-        "round_robin", "least_busy", "least_busy"
+        "round_robin",
+        "least_busy",
+        "least_busy",
     )
 
 
 def test_an_explicit_known_queue_wins_over_the_rules() -> None:
     cfg = config(rules=RULES)
-    assert cfg.queue_for(item("task", sub_type="billing_dispute", queue="email")) == (
-        "email", None
-    )
+    assert cfg.queue_for(item("task", sub_type="billing_dispute", queue="email")) == ("email", None)
 
 
 @pytest.mark.parametrize(
@@ -96,9 +97,7 @@ def test_capacity_precedence() -> None:
     assert cfg.capacity("agent-1", None) == {"voice": 2, "chat": 3, "async": 5}
     assert cfg.capacity("agent-7", None) == {"voice": 2, "chat": 7, "async": 9}
     assert cfg.capacity("agent-7", {"async": 1}) == {"voice": 2, "chat": 7, "async": 1}
-    assert cfg.capacity("agent-1", {"voice": 0, "chat": 1}) == {
-        "voice": 0, "chat": 1, "async": 5
-    }
+    assert cfg.capacity("agent-1", {"voice": 0, "chat": 1}) == {"voice": 0, "chat": 1, "async": 5}
     assert RoutingConfig.load().capacity("x", {}) == {"voice": 1, "chat": 3, "async": 5}
 
 
@@ -134,9 +133,16 @@ def test_kind_of(type: str, outbound: bool, kind: str) -> None:
         {"rules": []},
     ],
     ids=[
-        "rule-undefined-queue", "bad-strategy", "bad-default-strategy", "bad-queue-name",
-        "queue-name-start", "rule-bad-type", "bad-unknown-policy", "capacity-range",
-        "extra-key", "no-queues",
+        "rule-undefined-queue",
+        "bad-strategy",
+        "bad-default-strategy",
+        "bad-queue-name",
+        "queue-name-start",
+        "rule-bad-type",
+        "bad-unknown-policy",
+        "capacity-range",
+        "extra-key",
+        "no-queues",
     ],
 )
 def test_invalid_files_are_refused(tmp_path: Path, document: dict[str, Any]) -> None:
