@@ -75,10 +75,13 @@ async def snapshot(h: Harness, wids: list[str], agents: Iterable[str]) -> Snapsh
     k = h.keys
     async with h.redis.pipeline(transaction=False) as pipe:
         for w in wids:
-            pipe.hgetall(k.router_item(w)).smembers(k.item_rejected_by(w))
+            pipe.hgetall(k.router_item(w))
+            pipe.smembers(k.item_rejected_by(w))
         for a in names:
-            pipe.hgetall(k.agent(a)).smembers(k.agent_items(a))
-            pipe.smembers(k.agent_queues(a)).smembers(k.agent_skills(a))
+            pipe.hgetall(k.agent(a))
+            pipe.smembers(k.agent_items(a))
+            pipe.smembers(k.agent_queues(a))
+            pipe.smembers(k.agent_skills(a))
         for q in QUEUES:
             pipe.zrange(k.queue(q), 0, -1, withscores=True)
             pipe.zrange(k.queue_agents(q), 0, -1, withscores=True)

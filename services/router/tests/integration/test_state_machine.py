@@ -273,8 +273,8 @@ class RouterMachine(RuleBasedStateMachine):
         if not fire:
             return
         for member in self.run(self.h.due()):
-            fire = self.h.engine.fire(member, self.h.now)
-            before, result, events, after = self.step(fire)
+            firing = self.h.engine.fire(member, self.h.now)
+            before, result, events, after = self.step(firing)
             self.fired.append(member)
             if member.startswith("o|"):
                 agent = before.items[member.split("|")[2]]["agent"]

@@ -25,7 +25,7 @@ def item(type: str = "task", **fields: Any) -> WorkItem:
 
 
 def config(**fields: Any) -> RoutingConfig:
-    queues = {q: {} for q in DEFAULT_QUEUES | {"billing", "front-desk"}}
+    queues: dict[str, dict[str, str]] = {q: {} for q in DEFAULT_QUEUES | {"billing", "front-desk"}}
     return RoutingConfig.model_validate({"queues": queues, **fields})
 
 
