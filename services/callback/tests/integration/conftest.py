@@ -27,6 +27,9 @@ from switchboard_schemas.topics import WORKITEM_EVENTS
 pytestmark = pytest.mark.integration
 
 RETRY_DELAY_S = 1.0
+# A tenant of its own: the cross-service tests run a callback service with other
+# settings against the same brokers, and each must only see its own callbacks.
+TENANT = "cbtests"
 MAX_ATTEMPTS = 2
 
 
@@ -68,6 +71,7 @@ def callback_settings(brokers: Brokers, **overrides: Any) -> CallbackSettings:
         "max_message_bytes": 16384,
         "log_format": "json",
         "consumer_group_prefix": f"callback-tests-{uuid.uuid4().hex[:8]}",
+        "tenant_id": TENANT,
         "callback_retry_delay_seconds": RETRY_DELAY_S,
         "callback_max_attempts": MAX_ATTEMPTS,
         "deadline_poll_ms": 50,
@@ -126,6 +130,7 @@ def command(type_: str, data: dict[str, Any], **attrs: Any) -> dict[str, Any]:
         "source": attrs.pop("source", "tests/ivr"),
         "type": type_,
         "time": attrs.pop("time", datetime.now(UTC).isoformat()),
+        "tenantid": attrs.pop("tenantid", TENANT),
         "data": data,
         **attrs,
     }
