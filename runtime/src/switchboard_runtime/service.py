@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from typing import Protocol
 
 import structlog
@@ -19,7 +19,9 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.structs import ConsumerRecord
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
+from faststream.kafka.annotations import KafkaMessage
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
@@ -28,6 +30,7 @@ from switchboard_runtime.health import Check, health_router
 from switchboard_runtime.kafka import ensure_topics, kafka_answers, make_producer
 from switchboard_runtime.logs import FastStreamLogger
 from switchboard_runtime.outbox import OutboxRelay
+from switchboard_runtime.pipeline import CommandPipeline
 from switchboard_runtime.redis_keys import Keys
 from switchboard_runtime.settings import CommonSettings
 
@@ -214,3 +217,18 @@ def service_app(runtime: ServiceRuntime, title: str) -> FastAPI:
     app.add_exception_handler(RedisError, _storage_unavailable)
     app.state.runtime = runtime
     return app
+
+
+def subscribe_per_topic(
+    broker: KafkaBroker, pipelines: Mapping[str, CommandPipeline], group_id: str
+) -> None:
+    """One consumer over several topics (one group join), each record through its topic's
+    pipeline and committed once it is applied, ignored or dead-lettered."""
+
+    @broker.subscriber(
+        *pipelines, group_id=group_id, auto_offset_reset="earliest", ack_policy=AckPolicy.MANUAL
+    )
+    async def on_record(msg: KafkaMessage) -> None:
+        record = source_record(msg.raw_message)
+        await pipelines[record.topic].handle(record)
+        await msg.ack()

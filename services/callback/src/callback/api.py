@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, HTTPException, Path, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
-from pydantic import ValidationError
+from switchboard_runtime.http_body import SCHEMA_REF, body_schema_defs, parse_body
 from switchboard_schemas.callback import RequestCallback
 from switchboard_schemas.fields import ID_PATTERN
 
@@ -15,33 +14,18 @@ from callback.callbacks import Callbacks
 from callback.context import CallbackConflict, RequestContext, RequestRejected, RequestResult
 from callback.views import CallbackView, view_of
 
-SCHEMA_REF = "#/components/schemas/{model}"
 CallbackIdPath = Annotated[str, Path(min_length=1, max_length=128, pattern=ID_PATTERN)]
 
 
 def request_body_defs() -> dict[str, Any]:
     """The request body's JSON schema (validated by hand, with context) for OpenAPI."""
-    schema = RequestCallback.model_json_schema(ref_template=SCHEMA_REF)
-    defs: dict[str, Any] = schema.pop("$defs", {})
-    return {**defs, "RequestCallback": schema}
+    return body_schema_defs(RequestCallback)
 
 
 def parse_request(raw: bytes, default_region: str | None, max_bytes: int) -> RequestCallback:
     """The body as a callback request; 413 when too large, 422 naming each bad field."""
-    if len(raw) > max_bytes:
-        raise HTTPException(413, f"request body larger than {max_bytes} bytes")
-    try:
-        data = json.loads(raw)
-    except ValueError as exc:
-        raise RequestValidationError(
-            [{"type": "json_invalid", "loc": ("body",), "msg": f"invalid JSON: {exc}"}]
-        ) from exc
-    try:
-        return RequestCallback.model_validate(data, context={"default_region": default_region})
-    except ValidationError as exc:
-        raise RequestValidationError(
-            [{**e, "loc": ("body", *e["loc"])} for e in exc.errors(include_url=False)]
-        ) from exc
+    context = {"default_region": default_region}
+    return parse_body(raw, RequestCallback, context=context, max_bytes=max_bytes)
 
 
 def rejected(exc: RequestRejected) -> RequestValidationError:

@@ -12,10 +12,14 @@ from switchboard_runtime.http import serve
 from switchboard_runtime.logs import configure_logging
 from switchboard_runtime.pipeline import make_pipeline
 from switchboard_runtime.redis_keys import Keys
-from switchboard_runtime.service import ServiceRuntime, redis_client, service_app
+from switchboard_runtime.service import (
+    ServiceRuntime,
+    redis_client,
+    service_app,
+    subscribe_per_topic,
+)
 from switchboard_schemas.topics import ALL_TOPICS, CALLBACK_COMMANDS, WORKITEM_EVENTS
 
-from callback import handlers
 from callback.api import CallbackApi, request_body_defs
 from callback.callbacks import Callbacks
 from callback.campaign_api import CampaignApi, contact_defs
@@ -100,7 +104,7 @@ def _subscribe(
             ignore_unknown_types=True,
         ),
     }
-    handlers.register(broker, pipelines, group_id)
+    subscribe_per_topic(broker, pipelines, group_id)
 
 
 def _include_routes(

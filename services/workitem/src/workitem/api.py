@@ -2,33 +2,20 @@
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, HTTPException, Request, Response
-from fastapi.exceptions import RequestValidationError
-from pydantic import ValidationError
+from switchboard_runtime.http_body import body_schema_defs, parse_body
 from switchboard_schemas.workitem import CreateWorkItem
 
 from workitem.intake import IdempotencyConflict, Intake, RequestContext
 from workitem.store import StoredItem
 from workitem.views import WorkItemView, view_of
 
-CREATE_SCHEMA_REF = "#/components/schemas/{model}"
-
-
-def _body_schema() -> dict[str, Any]:
-    schema = CreateWorkItem.model_json_schema(ref_template=CREATE_SCHEMA_REF)
-    schema.pop("$defs", None)
-    return schema
-
 
 def create_body_defs() -> dict[str, Any]:
     """Sub-schemas the request body refers to, for the OpenAPI components section."""
-    defs: dict[str, Any] = CreateWorkItem.model_json_schema(ref_template=CREATE_SCHEMA_REF).get(
-        "$defs", {}
-    )
-    return {**defs, "CreateWorkItem": _body_schema()}
+    return body_schema_defs(CreateWorkItem)
 
 
 def workitem_router(
@@ -37,21 +24,9 @@ def workitem_router(
     router = APIRouter(prefix="/v1", tags=["work items"])
 
     async def parse_create(request: Request) -> CreateWorkItem:
+        context = {"default_region": default_region}
         raw = await request.body()
-        if len(raw) > max_body_bytes:
-            raise HTTPException(413, f"request body larger than {max_body_bytes} bytes")
-        try:
-            data = json.loads(raw)
-        except ValueError as exc:
-            raise RequestValidationError(
-                [{"type": "json_invalid", "loc": ("body",), "msg": f"invalid JSON: {exc}"}]
-            ) from exc
-        try:
-            return CreateWorkItem.model_validate(data, context={"default_region": default_region})
-        except ValidationError as exc:
-            raise RequestValidationError(
-                [{**e, "loc": ("body", *e["loc"])} for e in exc.errors(include_url=False)]
-            ) from exc
+        return parse_body(raw, CreateWorkItem, context=context, max_bytes=max_body_bytes)
 
     @router.post(
         "/workitems",

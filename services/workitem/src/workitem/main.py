@@ -10,11 +10,10 @@ from faststream.kafka import KafkaBroker
 from switchboard_runtime.http import serve
 from switchboard_runtime.logs import configure_logging
 from switchboard_runtime.pipeline import make_pipeline
-from switchboard_runtime.service import ServiceRuntime, service_app
+from switchboard_runtime.service import ServiceRuntime, service_app, subscribe_per_topic
 from switchboard_schemas.lifecycle import WorkItemCreated
 from switchboard_schemas.topics import ALL_TOPICS, WORKITEM_COMMANDS, WORKITEM_EVENTS
 
-from workitem import handlers
 from workitem.api import create_body_defs, workitem_router
 from workitem.commands import command_handlers
 from workitem.config import WorkItemSettings
@@ -46,7 +45,7 @@ def create_app(settings: WorkItemSettings, *, clock: Clock = utc_now) -> FastAPI
                 ignore_unknown_types=True,
             ),
         }
-        handlers.register(broker, pipelines, runtime.group_id)
+        subscribe_per_topic(broker, pipelines, runtime.group_id)
 
     runtime = ServiceRuntime(
         settings, service=SERVICE, topics=ALL_TOPICS, register_subscribers=register
