@@ -184,12 +184,23 @@ local function choose(queue, strategy, eligible)
   return eligible[1]
 end
 
+local STRATEGIES = {}
+
+local function strategy_of(queue)
+  local strategy = STRATEGIES[queue]
+  if not strategy then
+    strategy = redis.call('HGET', k('queue-config'), queue) or 'longest_idle'
+    STRATEGIES[queue] = strategy
+  end
+  return strategy
+end
+
 -- The agent to offer `wid` to. An agent that rejected the item is only a fallback,
 -- used (when `fallback_ok`) if no other eligible agent has capacity.
 -- Also returns whether any agent had a free slot of this kind, and of any kind, so the
 -- caller can stop looking at items nobody can take.
 local function pick_agent(wid, queue, kind, skills, fallback_ok)
-  local strategy = redis.call('HGET', k('queue-config'), queue) or 'longest_idle'
+  local strategy = strategy_of(queue)
   local rejected = k('ri', wid, 'rejected')
   local check_rejected = redis.call('EXISTS', rejected) == 1
   local eligible, fallback = {}, nil
