@@ -7,9 +7,20 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .routerkit import OPEN, QUEUES, Event, Harness
+from .routerkit import DEFAULT_DISPOSITION, OPEN, QUEUES, Event, Harness
 
 KINDS = ("voice", "chat", "async")
+COMMANDS = ("offer.accept", "offer.reject", "item.hold", "item.resume", "item.end", "item.complete")
+OFFER_COMMANDS = ("offer.accept", "offer.reject")
+# command -> (status it needs, what the script returns, the workitem event it emits)
+OUTCOME = {
+    "offer.accept": ("offered", "active", "workitem.accepted"),
+    "offer.reject": ("offered", "queued", "workitem.offer_rejected"),
+    "item.hold": ("active", "hold", "workitem.held"),
+    "item.resume": ("hold", "active", "workitem.resumed"),
+    "item.end": ("active hold", "wrap_up", "workitem.wrapup_started"),
+    "item.complete": ("wrap_up", "completed", "workitem.completed"),
+}
 STATUS_OF_STEP = {"held": "hold"}  # path state -> router item status, where they differ
 # DESIGN §3 as a path: the state after each workitem.* event, by the state before it.
 PATH: dict[str, dict[str, str]] = {
@@ -212,3 +223,32 @@ class Checker:
         if status == "queued":  # nobody who could take it is left idle
             idle = [a for a in s.agents if s.could_take(a, info)]
             assert not idle, f"{wid} waits while {idle} could take it: {s.agents}"
+
+
+def should_accept(cmd: str, item: dict[str, str], agent: str, offer_id: str) -> bool:
+    """Whether the router must apply ``cmd`` to an item in state ``item``."""
+    status = item.get("status", "unknown")
+    if cmd in OFFER_COMMANDS and item.get("offer_id") != offer_id:
+        return False
+    return item.get("agent") == agent and status in OUTCOME[cmd][0].split()
+
+
+def expect_fired(
+    member: str, before: Snapshot, result: str, events: list[Event], after: Snapshot
+) -> None:
+    """A due deadline fired: the offer expired (agent away), or wrap-up auto-completed."""
+    if member.startswith("o|"):
+        agent = before.items[member.split("|")[2]]["agent"]
+        assert result == "offer_expired"
+        assert [e.type for e in events[:3]] == [
+            "offer.revoked",
+            "workitem.offer_expired",
+            "agent.status_changed",
+        ]
+        assert events[2].data == {"agent_id": agent, "status": "away", "reason": "missed_offer"}
+        assert after.agents[agent]["status"] == "away"
+        return
+    assert result == "wrapup_expired"
+    assert [e.type for e in events[:2]] == ["workitem.wrapup_expired", "workitem.completed"]
+    assert events[1].data["disposition_code"] == DEFAULT_DISPOSITION
+    assert events[1].data["auto"] is True

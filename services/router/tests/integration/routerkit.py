@@ -252,3 +252,18 @@ def only(events: Iterable[Event], ce_type: str) -> Event:
     found = of_type(events, ce_type)
     assert len(found) == 1, f"expected one {ce_type}, got {found}"
     return found[0]
+
+
+async def offered_to(h: Harness, agent: str) -> list[str]:
+    """Items offered to ``agent`` by the events since the last read."""
+    return [
+        e.data["work_item_id"]
+        for e in of_type(await h.new_events(), "offer.made")
+        if e.key == agent
+    ]
+
+
+async def finish(h: Harness, agent: str, wid: str) -> None:
+    assert await h.answer("offer.accept", agent, wid) == "active"
+    assert await h.command("item.end", agent, wid) == "wrap_up"
+    assert await h.command("item.complete", agent, wid) == "completed"

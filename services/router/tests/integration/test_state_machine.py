@@ -29,8 +29,17 @@ from switchboard_runtime.testing import Brokers
 from switchboard_schemas.envelope import CloudEvent
 from switchboard_schemas.lifecycle import WorkItemCreated
 
-from .invariants import Checker, ItemInfo, Snapshot, snapshot
-from .routerkit import DEFAULT_DISPOSITION, OPEN, QUEUES, Event, Harness, strategies_config
+from .invariants import (
+    COMMANDS,
+    OUTCOME,
+    Checker,
+    ItemInfo,
+    Snapshot,
+    expect_fired,
+    should_accept,
+    snapshot,
+)
+from .routerkit import OPEN, QUEUES, Event, Harness, strategies_config
 
 pytestmark = pytest.mark.integration
 T = TypeVar("T")
@@ -39,30 +48,12 @@ AGENTS = ("a1", "a2", "a3")
 SKILLS = ("en", "fr", "billing")
 NONE: frozenset[str] = frozenset()
 ALL = frozenset({"task", "chat", "call", "email"})
-COMMANDS = ("offer.accept", "offer.reject", "item.hold", "item.resume", "item.end", "item.complete")
-OFFER_COMMANDS = ("offer.accept", "offer.reject")
-# command -> (status it needs, what the script returns, the workitem event it emits)
-OUTCOME = {
-    "offer.accept": ("offered", "active", "workitem.accepted"),
-    "offer.reject": ("offered", "queued", "workitem.offer_rejected"),
-    "item.hold": ("active", "hold", "workitem.held"),
-    "item.resume": ("hold", "active", "workitem.resumed"),
-    "item.end": ("active hold", "wrap_up", "workitem.wrapup_started"),
-    "item.complete": ("wrap_up", "completed", "workitem.completed"),
-}
 slots = st.integers(0, 1)
 capacities = st.one_of(
     st.none(),
     st.dictionaries(st.sampled_from(["voice", "chat", "async"]), slots),
     st.fixed_dictionaries({"voice": slots, "chat": slots, "async": st.integers(1, 2)}),
 )
-
-
-def should_accept(cmd: str, item: dict[str, str], agent: str, offer_id: str) -> bool:
-    status = item.get("status", "unknown")
-    if cmd in OFFER_COMMANDS and item.get("offer_id") != offer_id:
-        return False
-    return item.get("agent") == agent and status in OUTCOME[cmd][0].split()
 
 
 class RouterMachine(RuleBasedStateMachine):
@@ -276,28 +267,7 @@ class RouterMachine(RuleBasedStateMachine):
             firing = self.h.engine.fire(member, self.h.now)
             before, result, events, after = self.step(firing)
             self.fired.append(member)
-            if member.startswith("o|"):
-                agent = before.items[member.split("|")[2]]["agent"]
-                assert result == "offer_expired"
-                assert [e.type for e in events[:3]] == [
-                    "offer.revoked",
-                    "workitem.offer_expired",
-                    "agent.status_changed",
-                ]
-                assert events[2].data == {
-                    "agent_id": agent,
-                    "status": "away",
-                    "reason": "missed_offer",
-                }
-                assert after.agents[agent]["status"] == "away"
-            else:
-                assert result == "wrapup_expired"
-                assert [e.type for e in events[:2]] == [
-                    "workitem.wrapup_expired",
-                    "workitem.completed",
-                ]
-                assert events[1].data["disposition_code"] == DEFAULT_DISPOSITION
-                assert events[1].data["auto"] is True
+            expect_fired(member, before, result, events, after)
 
     @precondition(lambda self: self.sent)
     @rule(n=st.integers(0, 10_000), deadline=st.booleans())
@@ -318,8 +288,8 @@ def test_router_state_machine(brokers: Brokers) -> None:
     run_state_machine_as_test(
         RouterMachine,
         settings=settings(
-            max_examples=60,
-            stateful_step_count=40,
+            max_examples=100,
+            stateful_step_count=50,
             deadline=None,
             database=None,
             suppress_health_check=[HealthCheck.too_slow],

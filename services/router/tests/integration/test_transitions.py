@@ -11,28 +11,15 @@ from .routerkit import (
     START_MS,
     WRAPUP_MS,
     Harness,
+    finish,
     iso,
     of_type,
+    offered_to,
     only,
     types,
 )
 
 pytestmark = pytest.mark.integration
-
-
-async def offered_to(h: Harness, agent: str) -> list[str]:
-    """Items offered to ``agent`` by the events since the last read."""
-    return [
-        e.data["work_item_id"]
-        for e in of_type(await h.new_events(), "offer.made")
-        if e.key == agent
-    ]
-
-
-async def finish(h: Harness, agent: str, wid: str) -> None:
-    assert await h.answer("offer.accept", agent, wid) == "active"
-    assert await h.command("item.end", agent, wid) == "wrap_up"
-    assert await h.command("item.complete", agent, wid) == "completed"
 
 
 async def test_full_lifecycle(router: Harness) -> None:
@@ -280,57 +267,3 @@ async def test_wrapup_expiry_completes_with_the_default_disposition(router: Harn
     }
     assert (await h.item("x"))["status"] == "completed"
     assert [e.data["work_item_id"] for e in of_type(events, "offer.made")] == ["y"]
-
-
-async def test_capacity_is_per_kind(router: Harness) -> None:
-    h = router
-    for n in range(4):
-        await h.create(f"c{n}", "chat", created_ms=START_MS + n)
-    for n in range(2):
-        await h.create(f"v{n}", "call", created_ms=START_MS + n)
-    await h.status("a1", queues=["chat", "call"])
-    assert sorted(await offered_to(h, "a1")) == ["c0", "c1", "c2", "v0"]
-    agent = await h.agent("a1")
-    assert (agent["used_chat"], agent["used_voice"]) == ("3", "1")
-    assert [w for w, _ in await h.queued("chat")] == ["c3"]
-    assert [w for w, _ in await h.queued("call")] == ["v1"]
-
-
-async def test_required_skills_are_a_subset_of_the_agents(router: Harness) -> None:
-    h = router
-    await h.status("a1", skills=["english"])
-    h.now += 100
-    await h.status("a2", skills=["billing", "english", "french"])
-    await h.create("x", skills=["english", "billing"])
-    await h.create("rare", skills=["klingon"])
-    await h.create("any")
-    events = of_type(await h.new_events(), "offer.made")
-    assert [(e.key, e.data["work_item_id"]) for e in events] == [("a2", "x"), ("a1", "any")]
-    assert [w for w, _ in await h.queued("task")] == ["rare"]
-
-
-async def test_offline_revokes_pending_offers_and_keeps_accepted_items(router: Harness) -> None:
-    h = router
-    await h.status("a1", capacity={"async": 2})
-    await h.create("x")
-    await h.answer("offer.accept", "a1", "x")
-    await h.create("y")
-    offer = await h.offer_id("y")
-    await h.new_events()
-    assert await h.status("a1", "offline", queues=[]) == "offline"
-    events = await h.new_events()
-    assert types(events) == ["agent.status_changed", "offer.revoked", "workitem.offer_expired"]
-    assert events[1].data == {
-        "offer_id": offer,
-        "work_item_id": "y",
-        "agent_id": "a1",
-        "reason": "agent_offline",
-    }
-    assert events[2].data["reason"] == "agent_offline"
-    assert [w for w, _ in await h.queued("task")] == ["y"]
-    assert (await h.item("x"))["status"] == "active"
-    assert await h.agent_items("a1") == {"x"}
-    assert (await h.agent("a1"))["used_async"] == "1"
-    await h.status("a2")
-    assert await offered_to(h, "a2") == ["y"]
-    assert await h.command("item.end", "a1", "x") == "wrap_up"
