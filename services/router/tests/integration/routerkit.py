@@ -6,7 +6,6 @@ server without flushing it. The clock is ``Harness.now`` (epoch ms), moved by ha
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -23,6 +22,7 @@ from switchboard_runtime.redis_keys import Keys
 from switchboard_schemas.agent import AgentStatusCommand
 from switchboard_schemas.envelope import CloudEvent, new_event
 from switchboard_schemas.lifecycle import WorkItemCancelRequested, WorkItemCreated
+from switchboard_schemas.registry import MODELS_BY_TOPIC
 
 START_MS = 1_800_000_000_000
 OFFER_MS = 2_000
@@ -235,9 +235,12 @@ class Harness:
 
 
 def parse(fields: Mapping[str, str]) -> Event:
-    ce = json.loads(fields["v"])
-    data = ce.get("data") or {}
-    return Event(fields["t"], fields["k"], ce["id"], ce["type"], ce.get("subject"), data)
+    """An outbox entry, checked against the wire contract: a CloudEvent whose data is
+    the payload model of its type on its topic."""
+    ce = CloudEvent.model_validate_json(fields["v"])
+    data = ce.data or {}
+    MODELS_BY_TOPIC[fields["t"]][ce.type].model_validate(data)
+    return Event(fields["t"], fields["k"], ce.id, ce.type, ce.subject, data)
 
 
 def types(events: Iterable[Event]) -> list[str]:

@@ -163,6 +163,13 @@ async def test_refused_out_of_order_item_commands(router: Harness) -> None:
     await refused(h, h.command_event("item.resume", "a1", "x"), "item_not_on_hold", "x")
     await h.command("item.hold", "a1", "x")
     await refused(h, h.command_event("item.hold", "a1", "x"), "item_not_active", "x")
+    await h.command("item.end", "a1", "x")
+    for cmd, reason in [
+        ("item.hold", "item_not_active"),
+        ("item.resume", "item_not_on_hold"),
+        ("item.end", "item_not_active"),
+    ]:
+        await refused(h, h.command_event(cmd, "a1", "x"), reason, "x")
 
 
 async def test_replayed_commands_are_no_ops(router: Harness) -> None:
