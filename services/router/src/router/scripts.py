@@ -1,7 +1,7 @@
 """The router's Lua scripts: one atomic script per state transition (DESIGN §4).
 
-Each script is ``lua/lib.lua`` (shared helpers: keys, events, matching) followed by
-its own body. Scripts take the time from the caller, so tests can drive them with a
+Each script is ``lua/lib.lua`` (keys, events, agent state) and ``lua/matching.lua``
+(matching and the shared item moves) followed by its own body. Scripts take the time from the caller, so tests can drive them with a
 fake clock; event ids are a per-call nonce plus a counter.
 """
 
@@ -27,7 +27,8 @@ ClockMs = Callable[[], int]
 
 def _source(name: str) -> str:
     lua = resources.files("router").joinpath("lua")
-    return lua.joinpath("lib.lua").read_text() + "\n" + lua.joinpath(f"{name}.lua").read_text()
+    parts = ("lib.lua", "matching.lua", f"{name}.lua")
+    return "\n".join(lua.joinpath(part).read_text() for part in parts)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,197 @@
+-- Second part of the shared prelude (after lib.lua): matching items with agents, and
+-- the item moves every script shares (offer, withdraw, close).
+
+local function load_of(id)
+  local a = agent_state(id)
+  local used, cap = 0, 0
+  for _, kind in ipairs(KINDS) do used = used + a.used[kind]; cap = cap + a.cap[kind] end
+  if cap == 0 then return 1 end
+  return used / cap
+end
+
+local function choose(queue, strategy, eligible)
+  if strategy == 'least_busy' then
+    local best, best_load = nil, nil
+    for _, id in ipairs(eligible) do
+      local load = load_of(id)
+      if best == nil or load < best_load then best, best_load = id, load end
+    end
+    return best
+  end
+  if strategy == 'round_robin' then
+    local last = redis.call('GET', k('rr', queue)) or ''
+    local sorted = {}
+    for i, id in ipairs(eligible) do sorted[i] = id end
+    table.sort(sorted)
+    local chosen = sorted[1]
+    for _, id in ipairs(sorted) do
+      if id > last then chosen = id; break end
+    end
+    redis.call('SET', k('rr', queue), chosen)
+    return chosen
+  end
+  return eligible[1]
+end
+
+local STRATEGIES = {}
+
+local function strategy_of(queue)
+  local strategy = STRATEGIES[queue]
+  if not strategy then
+    strategy = redis.call('HGET', k('queue-config'), queue) or 'longest_idle'
+    STRATEGIES[queue] = strategy
+  end
+  return strategy
+end
+
+-- The agent to offer `wid` to. An agent that rejected the item is only a fallback,
+-- used (when `fallback_ok`) if no other eligible agent has capacity.
+-- Also returns whether any agent had a free slot of this kind, and of any kind, so the
+-- caller can stop looking at items nobody can take.
+local function pick_agent(wid, queue, kind, skills, fallback_ok)
+  local strategy = strategy_of(queue)
+  local rejected = k('ri', wid, 'rejected')
+  local check_rejected = redis.call('EXISTS', rejected) == 1
+  local eligible, fallback = {}, nil
+  local kind_free, any_free = false, false
+  for _, id in ipairs(queue_agents(queue)) do
+    local a = agent_state(id)
+    if a.status == 'available' then
+      if a.used[kind] < a.cap[kind] then
+        kind_free, any_free = true, true
+        if has_skills(id, a, skills) then
+          if check_rejected and redis.call('SISMEMBER', rejected, id) == 1 then
+            fallback = fallback or id
+          else
+            if strategy == 'longest_idle' then return id, true, true end
+            table.insert(eligible, id)
+          end
+        end
+      elseif not any_free then
+        for _, other in ipairs(KINDS) do
+          if a.used[other] < a.cap[other] then any_free = true end
+        end
+      end
+    end
+  end
+  if #eligible == 0 then
+    if fallback_ok then return fallback, kind_free, any_free end
+    return nil, kind_free, any_free
+  end
+  return choose(queue, strategy, eligible), true, true
+end
+
+local function offer(wid, agent)
+  local ikey = k('ri', wid)
+  local f = redis.call('HMGET', ikey, 'queue', 'kind', 'summary', 'outbound')
+  local offer_id = 'of-' .. redis.call('INCR', k('offer-seq'))
+  local expires = NOW + OFFER_MS
+  redis.call('ZREM', k('q', f[1]), wid)
+  redis.call('HSET', ikey, 'status', 'offered', 'offer_id', offer_id, 'agent', agent,
+    'offer_expires', expires)
+  use_slot(agent, f[2], 1)
+  mark_offered(agent)
+  redis.call('SADD', k('ag', agent, 'items'), wid)
+  redis.call('ZADD', DEADLINES, expires, 'o|' .. offer_id .. '|' .. wid)
+  local outbound = f[4] == '1'
+  local actions = outbound and {'dial', 'skip'} or {'accept', 'reject'}
+  agent_event(agent, 'offer.made', wid, {offer_id = offer_id, work_item_id = wid,
+    expires_at = iso(expires), outbound = outbound, actions = actions,
+    item = cjson.decode(f[3])})
+  item_event(wid, 'workitem.offered', {offer_id = offer_id, agent_id = agent,
+    expires_at = iso(expires), outbound = outbound})
+end
+
+-- Offer the best waiting items of `queues` (priority, then age) to eligible agents.
+local function route(queues)
+  local candidates, seen = {}, {}
+  for _, q in ipairs(queues) do
+    if not seen[q] then
+      seen[q] = true
+      if redis.call('ZCARD', k('qa', q)) > 0 then
+        local r = redis.call('ZRANGE', k('q', q), 0, SCAN_ITEMS - 1, 'WITHSCORES')
+        for i = 1, #r, 2 do table.insert(candidates, {r[i], tonumber(r[i + 1]), q}) end
+      end
+    end
+  end
+  table.sort(candidates, function(x, y)
+    if x[2] ~= y[2] then return x[2] < y[2] end
+    return x[1] < y[1]
+  end)
+  -- Pass 1 matches items with agents who did not reject them; pass 2 lets a rejected
+  -- item go back to an agent who rejected it, once nobody else can take it and the
+  -- agent has nothing else to do.
+  local made = 0
+  local no_slot_in_queue, no_slot_for_kind = {}, {}
+  for pass = 1, 2 do
+    for _, c in ipairs(candidates) do
+      local wid, queue = c[1], c[3]
+      if not c.offered and not no_slot_in_queue[queue] then
+        local f = redis.call('HMGET', k('ri', wid), 'kind', 'skills')
+        if not no_slot_for_kind[queue .. '|' .. f[1]] then
+          local agent, kind_free, any_free = pick_agent(wid, queue, f[1], cjson.decode(f[2]),
+            pass == 2)
+          if agent then
+            offer(wid, agent)
+            c.offered = true
+            made = made + 1
+          else
+            if not kind_free then no_slot_for_kind[queue .. '|' .. f[1]] = true end
+            if not any_free then no_slot_in_queue[queue] = true end
+          end
+        end
+      end
+    end
+  end
+  return made
+end
+
+local function agent_queues(agent)
+  return redis.call('SMEMBERS', k('ag', agent, 'queues'))
+end
+
+-- Take the item back from the agent it is offered to; it keeps its place in line.
+local function withdraw_offer(wid, item)
+  use_slot(item.agent, item.kind, -1)
+  sync_agent(item.agent)
+  redis.call('SREM', k('ag', item.agent, 'items'), wid)
+  redis.call('ZREM', DEADLINES, 'o|' .. item.offer_id .. '|' .. wid)
+  redis.call('HSET', k('ri', wid), 'status', 'queued')
+  redis.call('HDEL', k('ri', wid), 'offer_id', 'agent', 'offer_expires')
+  redis.call('ZADD', k('q', item.queue), item.score, wid)
+end
+
+-- Close an item the agent holds (completed or cancelled) and free its slot.
+local function close_item(wid, item, status)
+  if item.agent then
+    use_slot(item.agent, item.kind, -1)
+    sync_agent(item.agent)
+    redis.call('SREM', k('ag', item.agent, 'items'), wid)
+  end
+  redis.call('ZREM', DEADLINES, 'w|' .. wid)
+  redis.call('HSET', k('ri', wid), 'status', status, 'closed_at', NOW)
+  redis.call('EXPIRE', k('ri', wid), RETAIN_CLOSED_S)
+  redis.call('DEL', k('ri', wid, 'rejected'))
+end
+
+local function load_item(wid)
+  local f = redis.call('HMGET', k('ri', wid), 'status', 'agent', 'offer_id', 'kind', 'queue',
+    'score', 'outbound', 'offer_expires', 'priority', 'parked')
+  if not f[1] then return nil end
+  return {status = f[1], agent = f[2] or nil, offer_id = f[3] or nil, kind = f[4],
+    queue = f[5], score = tonumber(f[6]), outbound = f[7] == '1',
+    offer_expires = tonumber(f[8]), priority = tonumber(f[9]), parked = f[10] == '1'}
+end
+
+local function set_away(agent, reason)
+  redis.call('HSET', k('ag', agent), 'status', 'away')
+  for _, q in ipairs(agent_queues(agent)) do redis.call('ZREM', k('qa', q), agent) end
+  if AGENTS[agent] then AGENTS[agent].status = 'away' end
+  agent_event(agent, 'agent.status_changed', nil, {status = 'away', reason = reason})
+end
+
+-- Commands carry `seen` (their CloudEvents source and id): a replay changes nothing.
+local function seen_before()
+  if not A.seen then return false end
+  return redis.call('SET', k('seen', 'router', A.seen), '1', 'NX', 'EX', A.seen_ttl) == false
+end
