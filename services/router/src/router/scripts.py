@@ -1,8 +1,9 @@
 """The router's Lua scripts: one atomic script per state transition (DESIGN §4).
 
 Each script is ``lua/lib.lua`` (keys, events, agent state) and ``lua/matching.lua``
-(matching and the shared item moves) followed by its own body. Scripts take the time from the caller, so tests can drive them with a
-fake clock; event ids are a per-call nonce plus a counter.
+(matching and the shared item moves) followed by its own body. Scripts take the time
+from the caller, so tests can drive them with a fake clock; event ids are a per-call
+nonce plus a counter.
 """
 
 from __future__ import annotations
