@@ -20,6 +20,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from switchboard_runtime.metrics import DEADLINE_LATENESS, DEADLINES_FIRED
+from switchboard_runtime.waiting import wait_at_most
 
 log = structlog.get_logger(__name__)
 
@@ -99,11 +100,7 @@ class DeadlineTimer:
                 backoff = min(backoff * 2, 2.0)
             self._wake.clear()
             if wait_ms > 0:
-                try:
-                    async with asyncio.timeout(wait_ms / 1000):
-                        await self._wake.wait()
-                except TimeoutError:
-                    pass
+                await wait_at_most(self._wake, wait_ms / 1000)
 
     def stop(self) -> None:
         self._stopping.set()

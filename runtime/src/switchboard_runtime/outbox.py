@@ -23,6 +23,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from switchboard_runtime.metrics import OUTBOX_PENDING, OUTBOX_PUBLISHED
+from switchboard_runtime.waiting import wait_at_most
 
 log = structlog.get_logger(__name__)
 
@@ -133,11 +134,7 @@ class OutboxRelay:
         await asyncio.gather(*futures)
 
     async def _pause(self, seconds: float) -> None:
-        try:
-            async with asyncio.timeout(seconds):
-                await self._stopping.wait()
-        except TimeoutError:
-            pass
+        await wait_at_most(self._stopping, seconds)
 
     async def stop(self) -> None:
         self._stopping.set()
