@@ -78,7 +78,7 @@ def wall_ms() -> float:
 
 async def producer(bootstrap: str) -> AIOKafkaProducer:
     p = AIOKafkaProducer(
-        bootstrap_servers=bootstrap, linger_ms=5, max_batch_size=512 * 1024, acks=1
+        bootstrap_servers=bootstrap, linger_ms=2, max_batch_size=512 * 1024, acks=1
     )
     await p.start()
     return p

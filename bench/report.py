@@ -44,11 +44,13 @@ def table(results: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def write(results: dict[str, Any], series: dict[str, Any], out_dir: Path) -> Path:
+def write(
+    results: dict[str, Any], series: dict[str, Any], out_dir: Path, stem: str = "latest"
+) -> Path:
     out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / "latest.json").write_text(json.dumps(results, indent=2) + "\n")
-    (out_dir / "latest.md").write_text(table(results) + "\n")
-    return plot(series, out_dir / "latest.png")
+    (out_dir / f"{stem}.json").write_text(json.dumps(results, indent=2) + "\n")
+    (out_dir / f"{stem}.md").write_text(table(results) + "\n")
+    return plot(series, out_dir / f"{stem}.png")
 
 
 def plot(series: dict[str, Any], path: Path) -> Path:

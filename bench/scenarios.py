@@ -9,9 +9,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from aiokafka import AIOKafkaConsumer, TopicPartition
 from redis.asyncio import Redis
 from router.scripts import RouterScripts, Timing
 from switchboard_runtime.redis_keys import Keys
+from switchboard_schemas.topics import AGENT_COMMANDS, WORKITEM_EVENTS
 
 from bench import baseline, procs
 from bench.common import parse_ms, percentile
@@ -31,6 +33,11 @@ class Run:
     @property
     def keys(self) -> Keys:
         return Keys(self.router.tenant)
+
+    @property
+    def pids(self) -> dict[str, int]:
+        router = {"router": self.router.process.pid} if self.router.process else {}
+        return {**self.brokers.pids, **router}
 
 
 def _ids(n: int) -> list[str]:
@@ -227,3 +234,39 @@ def scale_throughput(
 
 def new_router(brokers: Brokers, offer_timeout_s: float, results: Path) -> RouterProcess:
     return RouterProcess(brokers, offer_timeout_s, results / "router.log").start()
+
+
+async def _lag(run: Run) -> int:
+    """Records the router has not committed yet, plus events still in its outbox."""
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=run.brokers.kafka,
+        group_id=f"{run.router.tenant}-router",
+        enable_auto_commit=False,
+    )
+    await consumer.start()
+    redis = Redis.from_url(run.brokers.redis)
+    try:
+        parts = [
+            TopicPartition(topic, p)
+            for topic in (WORKITEM_EVENTS, AGENT_COMMANDS)
+            for p in sorted(consumer.partitions_for_topic(topic) or set())
+        ]
+        ends = await consumer.end_offsets(parts)
+        behind = 0
+        for tp in parts:
+            behind += ends[tp] - (await consumer.committed(tp) or 0)
+        return behind + int(await redis.xlen(run.keys.outbox("router")))
+    finally:
+        await consumer.stop()
+        await redis.aclose()
+
+
+def settle(run: Run, timeout_s: float = 120.0) -> float:
+    """Wait until the router has applied every record and relayed every event, so the
+    next scenario starts from an idle router; returns the seconds waited."""
+    start = time.monotonic()
+    while asyncio.run(_lag(run)) > 0:
+        if time.monotonic() - start > timeout_s:
+            raise TimeoutError(f"router still behind after {timeout_s:.0f} s")
+        time.sleep(0.5)
+    return time.monotonic() - start

@@ -11,7 +11,7 @@ import time
 import urllib.request
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from switchboard_runtime.embedded import EmbeddedStack, free_port
@@ -22,6 +22,7 @@ class Brokers:
     kafka: str
     redis: str
     origin: str
+    pids: dict[str, int] = field(default_factory=dict)  # the embedded ones, for CPU shares
 
 
 @contextlib.contextmanager
@@ -29,11 +30,15 @@ def brokers() -> Iterator[Brokers]:
     """Brokers from KAFKA_BOOTSTRAP_SERVERS / REDIS_URL, else the embedded pair."""
     kafka, redis = os.environ.get("KAFKA_BOOTSTRAP_SERVERS"), os.environ.get("REDIS_URL")
     with EmbeddedStack() as stack:
-        yield Brokers(
+        found = Brokers(
             kafka or stack.start_kafka(),
             redis or stack.start_redis(),
             "environment" if kafka and redis else "embedded Tansu + Valkey",
         )
+        for name, proc in (("kafka", stack.tansu), ("redis", stack.valkey)):
+            if proc is not None and proc.process is not None:
+                found.pids[name] = proc.process.pid
+        yield found
 
 
 @dataclass
@@ -61,6 +66,8 @@ class RouterProcess:
             "WRAPUP_TIMEOUT_SECONDS": "600",
             "LOG_LEVEL": "WARNING",
             "LOG_FORMAT": "json",
+            # Tansu holds every fetch for the whole wait (Kafka answers on arrival)
+            "KAFKA_FETCH_MAX_WAIT_MS": os.environ.get("KAFKA_FETCH_MAX_WAIT_MS", "5"),
         }
         argv = [sys.executable, "-m", "router"]
         profile = os.environ.get("BENCH_PROFILE")  # e.g. bench/results/router.profile.txt

@@ -5,6 +5,11 @@ record) and execute the plans in one pipelined round trip: each script stays ato
 they run in the records' order, so per-partition order holds, while the batch costs
 one wait instead of one per record. The batch's offsets are committed once it is done.
 
+``submit`` splits this in two stages: the consumer plans batch k+1 while Redis still
+executes batch k. One executor applies the planned batches strictly in the order they
+were submitted (at most ``depth`` wait), and only then reports them applied, so offsets
+are still committed only for records whose scripts ran.
+
 Failures: an outage of Redis or Kafka is waited out and the whole batch retried (every
 planned script is idempotent: replays are recognised); a bug isolates itself by running
 the plans one by one and dead-lettering the record whose plan fails.
@@ -36,6 +41,7 @@ log = structlog.get_logger(__name__)
 PlanT = TypeVar("PlanT")
 Planner = Callable[[CloudEvent, BaseModel], PlanT]
 Executor = Callable[[Sequence[PlanT]], Awaitable[list[str]]]
+Applied = Callable[[], None]
 
 
 @dataclass(frozen=True)
@@ -59,15 +65,49 @@ class BatchPipeline(Generic[PlanT]):
         execute: Executor[PlanT],
         *,
         service: str,
+        depth: int = 2,
     ) -> None:
         self._decoders = decoders
         self._planners = planners
         self._execute = execute
         self._service = service
+        self._queue: asyncio.Queue[tuple[list[Planned[PlanT]], float, Applied]] = asyncio.Queue(
+            maxsize=depth
+        )
+        self._executor: asyncio.Task[None] | None = None
 
     async def handle_batch(self, records: Sequence[SourceRecord]) -> None:
         """Apply or dead-letter every record; returns when all of them are done."""
         started = time.perf_counter()
+        await self._run(await self._plan(records), started)
+
+    async def submit(self, records: Sequence[SourceRecord], applied: Applied) -> None:
+        """Plan ``records`` now and queue them for execution; ``applied()`` runs once they
+        are. Returns as soon as the batch is queued (waits while ``depth`` are queued)."""
+        started = time.perf_counter()
+        planned = await self._plan(records)
+        if self._executor is None or self._executor.done():
+            self._executor = asyncio.create_task(self._execute_queued(), name="batch-executor")
+        await self._queue.put((planned, started, applied))
+
+    async def close(self) -> None:
+        """Apply every submitted batch, then stop the executor."""
+        if self._executor is not None and not self._executor.done():
+            await self._queue.join()
+            self._executor.cancel()
+
+    async def _execute_queued(self) -> None:
+        while True:
+            planned, started, applied = await self._queue.get()
+            try:
+                await self._run(planned, started)
+                applied()
+            except Exception:  # the executor must outlive any one batch
+                log.exception("batch_executor_failed")
+            finally:
+                self._queue.task_done()
+
+    async def _plan(self, records: Sequence[SourceRecord]) -> list[Planned[PlanT]]:
         planned: list[Planned[PlanT]] = []
         for record in records:
             decoder = self._decoders[record.topic]
@@ -79,13 +119,16 @@ class BatchPipeline(Generic[PlanT]):
                 planned.append(Planned(record, event, self._planners[event.type](event, payload)))
             except CommandInvalid as invalid:
                 await decoder.dead_letter(record, invalid.error, invalid.detail, event.type)
+        return planned
+
+    async def _run(self, planned: list[Planned[PlanT]], started: float) -> None:
         if not planned:
             return
         outcomes = await self._execute_all(planned)
         for item, outcome in zip(planned, outcomes, strict=True):
             COMMANDS.labels(self._service, item.event.type, outcome).inc()
         COMMAND_SECONDS.labels(self._service).observe(time.perf_counter() - started)
-        log.debug("batch_applied", records=len(records), applied=len(planned))
+        log.debug("batch_applied", applied=len(planned))
 
     async def _execute_all(self, planned: list[Planned[PlanT]]) -> list[str]:
         backoff = 0.05

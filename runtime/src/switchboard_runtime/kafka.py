@@ -56,7 +56,7 @@ def make_producer(settings: CommonSettings, client_id: str) -> AIOKafkaProducer:
         client_id=client_id,
         acks="all",
         enable_idempotence=settings.kafka_enable_idempotence,
-        linger_ms=2,
+        linger_ms=settings.kafka_linger_ms,
         max_batch_size=256 * 1024,
         max_request_size=max(1_048_576, settings.max_message_bytes * 2),
     )

@@ -28,11 +28,18 @@ from switchboard_runtime.waiting import wait_at_most
 log = structlog.get_logger(__name__)
 
 CONTENT_TYPE_HEADER = ("content-type", b"application/cloudevents+json")
+# The event's CloudEvents type, when the outbox entry names it (field "y"): consumers
+# skip the types they don't follow without parsing the JSON (see pipeline.py).
+TYPE_HEADER = "sb-type"
 
-# Paste into a service script: outbox_add(stream_key, topic, kafka_key, event_json)
+# Paste into a service script: outbox_add(stream_key, topic, kafka_key, event_json[, type])
 OUTBOX_LUA = """
-local function outbox_add(stream, topic, key, value)
-  redis.call('XADD', stream, '*', 't', topic, 'k', key, 'v', value)
+local function outbox_add(stream, topic, key, value, ce_type)
+  if ce_type then
+    redis.call('XADD', stream, '*', 't', topic, 'k', key, 'v', value, 'y', ce_type)
+  else
+    redis.call('XADD', stream, '*', 't', topic, 'k', key, 'v', value)
+  end
 end
 """
 
@@ -123,12 +130,13 @@ class OutboxRelay:
     async def _publish(self, entries: Sequence[Entry]) -> None:
         futures = []
         for _, fields in entries:
+            ce_type = fields.get(b"y")
+            headers = [CONTENT_TYPE_HEADER]
+            if ce_type is not None:
+                headers.append((TYPE_HEADER, ce_type))
             futures.append(
                 await self._producer.send(
-                    fields[b"t"].decode(),
-                    value=fields[b"v"],
-                    key=fields[b"k"],
-                    headers=[CONTENT_TYPE_HEADER],
+                    fields[b"t"].decode(), value=fields[b"v"], key=fields[b"k"], headers=headers
                 )
             )
         await asyncio.gather(*futures)

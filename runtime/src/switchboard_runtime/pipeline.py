@@ -25,6 +25,7 @@ from switchboard_runtime.dlq import SourceRecord
 from switchboard_runtime.dlq import dead_letter as send_to_dlq
 from switchboard_runtime.logs import correlation
 from switchboard_runtime.metrics import COMMAND_SECONDS, COMMANDS, DEAD_LETTERS
+from switchboard_runtime.outbox import TYPE_HEADER
 from switchboard_runtime.settings import CommonSettings
 
 log = structlog.get_logger(__name__)
@@ -91,7 +92,7 @@ class CommandPipeline:
     async def decode(self, record: SourceRecord) -> tuple[CloudEvent, BaseModel] | None:
         """The record's event and payload, or None once it was dead-lettered or skipped."""
         raw = record.value or b""
-        if self._ignore_unknown and not self._handled_type(raw):
+        if self._ignore_unknown and not self._handled_type(record.headers, raw):
             return None  # cheap skip of the many event types this service doesn't follow
         try:
             event, command = decode_command(
@@ -111,9 +112,12 @@ class CommandPipeline:
             return None
         return event, command
 
-    def _handled_type(self, raw: bytes) -> bool:
-        """False only for well-formed JSON whose ``type`` we don't handle (bad input: True,
-        so that decoding dead-letters it)."""
+    def _handled_type(self, headers: tuple[tuple[str, bytes], ...], raw: bytes) -> bool:
+        """False only for a type we don't handle, named by the ``sb-type`` header or by
+        well-formed JSON (bad input: True, so that decoding dead-letters it)."""
+        for name, value in headers:
+            if name == TYPE_HEADER:
+                return value.decode(errors="replace") in self._models
         if len(raw) > self._max_bytes:
             return True
         try:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Protocol
 
 import structlog
@@ -38,6 +39,15 @@ log = structlog.get_logger(__name__)
 
 RegisterSubscribers = Callable[[KafkaBroker, AIOKafkaProducer], None]
 OnConnected = Callable[[], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Hooks:
+    """Service code run at two moments: once connected (before consuming), and when
+    stopping (before the consumers close)."""
+
+    on_connected: Sequence[OnConnected] = ()
+    before_stop: Sequence[OnConnected] = ()
 
 
 class Worker(Protocol):
@@ -78,7 +88,7 @@ class ServiceRuntime:
         topics: Sequence[str],
         register_subscribers: RegisterSubscribers | None = None,
         relay_outbox: bool = True,
-        on_connected: Sequence[OnConnected] = (),
+        hooks: Hooks | None = None,
         workers: Sequence[Worker] = (),
         redis: Redis | None = None,
     ) -> None:
@@ -89,7 +99,7 @@ class ServiceRuntime:
         self._topics = list(topics)
         self._register = register_subscribers
         self._relay_outbox = relay_outbox
-        self._on_connected = list(on_connected)
+        self._hooks = hooks or Hooks()
         self._workers = list(workers)
         self.producer: AIOKafkaProducer | None = None
         self.broker: KafkaBroker | None = None
@@ -127,7 +137,7 @@ class ServiceRuntime:
 
     async def _connect_once(self) -> None:
         await self.redis.ping()
-        for hook in self._on_connected:
+        for hook in self._hooks.on_connected:
             await hook()
         await ensure_topics(self.settings, self._topics)
         if self.producer is None:
@@ -162,6 +172,9 @@ class ServiceRuntime:
 
     async def stop(self) -> None:
         """Stop consuming, finish the in-flight work, flush the relay, close clients."""
+        for hook in self._hooks.before_stop:  # e.g. commit what is applied while we still can
+            with contextlib.suppress(Exception):
+                await hook()
         if self.broker is not None:
             await self.broker.stop()
         for worker in self._workers:
@@ -220,13 +233,21 @@ def service_app(runtime: ServiceRuntime, title: str) -> FastAPI:
 
 
 def subscribe_per_topic(
-    broker: KafkaBroker, pipelines: Mapping[str, CommandPipeline], group_id: str
+    broker: KafkaBroker,
+    pipelines: Mapping[str, CommandPipeline],
+    group_id: str,
+    *,
+    fetch_max_wait_ms: int,
 ) -> None:
     """One consumer over several topics (one group join), each record through its topic's
     pipeline and committed once it is applied, ignored or dead-lettered."""
 
     @broker.subscriber(
-        *pipelines, group_id=group_id, auto_offset_reset="earliest", ack_policy=AckPolicy.MANUAL
+        *pipelines,
+        group_id=group_id,
+        auto_offset_reset="earliest",
+        ack_policy=AckPolicy.MANUAL,
+        fetch_max_wait_ms=fetch_max_wait_ms,
     )
     async def on_record(msg: KafkaMessage) -> None:
         record = source_record(msg.raw_message)

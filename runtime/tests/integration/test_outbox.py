@@ -28,7 +28,7 @@ pytestmark = pytest.mark.integration
 SERVICE = "rt-outbox"
 CONTENT_TYPE = ("content-type", b"application/cloudevents+json")
 # What a service script does: OUTBOX_LUA pasted in, then outbox_add(...) after the state change.
-APPEND_LUA = OUTBOX_LUA + "\noutbox_add(KEYS[1], ARGV[1], ARGV[2], ARGV[3])\nreturn 1\n"
+APPEND_LUA = OUTBOX_LUA + "\noutbox_add(KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4])\nreturn 1\n"
 
 
 @dataclass(frozen=True)
@@ -51,8 +51,11 @@ def fresh_outbox() -> Outbox:
     return Outbox(keys.outbox(SERVICE), keys.outbox_lease(SERVICE))
 
 
-async def append(redis: Redis, outbox: Outbox, topic: str, key: str, seq: int) -> Written:
-    """Append one CloudEvent to the outbox exactly as a service's Lua script would."""
+async def append(
+    redis: Redis, outbox: Outbox, topic: str, key: str, seq: int, *, typed: bool = False
+) -> Written:
+    """Append one CloudEvent to the outbox exactly as a service's Lua script would
+    (``typed``: naming its type for the ``sb-type`` header)."""
     event_id = str(uuid.uuid4())
     event = {
         "specversion": "1.0",
@@ -64,7 +67,10 @@ async def append(redis: Redis, outbox: Outbox, topic: str, key: str, seq: int) -
         "data": {"seq": seq},
     }
     value = json.dumps(event).encode()
-    await redis.register_script(APPEND_LUA)(keys=[outbox.stream], args=[topic, key, value])
+    args: list[str | bytes] = [topic, key, value]
+    if typed:
+        args.append("test.happened")
+    await redis.register_script(APPEND_LUA)(keys=[outbox.stream], args=args)
     return Written(key, seq, event_id, value)
 
 
@@ -113,7 +119,10 @@ async def test_backlog_written_before_the_relay_starts_is_published_in_order(
     topic = await new_topic("outbox-backlog")
     outbox = fresh_outbox()
     keys = [f"item-{uuid.uuid4().hex[:8]}" for _ in range(3)]
-    written = [await append(redis_client, outbox, topic, keys[i % 3], i) for i in range(30)]
+    written = [
+        await append(redis_client, outbox, topic, keys[i % 3], i, typed=i % 2 == 0)
+        for i in range(30)
+    ]
     assert await redis_client.xlen(outbox.stream) == 30
 
     async with KafkaTap(brokers.kafka_bootstrap_servers, topic) as tap:
@@ -125,8 +134,12 @@ async def test_backlog_written_before_the_relay_starts_is_published_in_order(
     assert len(records) == 30
     assert relay.published == 30
     assert {cloud_event(r)["id"] for r in records} == {w.event_id for w in written}
+    typed = {w.event_id for w in written if w.seq % 2 == 0}
     for record in records:
-        assert CONTENT_TYPE in list(record.headers)
+        headers = list(record.headers)
+        assert CONTENT_TYPE in headers
+        named_type = ("sb-type", b"test.happened") in headers
+        assert named_type == (cloud_event(record)["id"] in typed)
     for key in keys:
         mine = sorted((r for r in records if r.key == key.encode()), key=lambda r: r.offset)
         assert len({r.partition for r in mine}) == 1

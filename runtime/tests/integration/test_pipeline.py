@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import random
 import uuid
@@ -78,8 +79,15 @@ def record(topic: str, value: bytes) -> SourceRecord:
 
 
 def pipeline(
-    producer: AIOKafkaProducer, handler: Handler, service: str, attempts: int = 3
+    producer: AIOKafkaProducer,
+    handler: Handler,
+    service: str,
+    attempts: int = 3,
+    *,
+    events: bool = False,
 ) -> CommandPipeline:
+    """A command pipeline, or (``events``) one on an event topic that follows one type and
+    ignores the rest."""
     return CommandPipeline(
         service=service,
         tenant="default",
@@ -88,6 +96,7 @@ def pipeline(
         max_bytes=4096,
         default_region="US",
         attempts=attempts,
+        ignore_unknown_types=events,
     )
 
 
@@ -257,3 +266,39 @@ async def test_one_dead_lettered_command_counts_once_in_the_metrics(
     letters = {"service": service, "topic": topic, "error": error}
     assert REGISTRY.get_sample_value("switchboard_dead_letters_total", letters) == 1.0
     assert commands_total(service, "dead_lettered") == 1.0
+
+
+def with_type_header(source: SourceRecord, ce_type: str) -> SourceRecord:
+    return dataclasses.replace(source, headers=(*source.headers, ("sb-type", ce_type.encode())))
+
+
+async def test_an_event_whose_type_header_is_not_followed_is_skipped_unread(
+    brokers: Brokers, producer: AIOKafkaProducer, new_topic: NewTopic
+) -> None:
+    # the body would be dead-lettered if it were read: the header alone decides
+    topic = await new_topic("pipe-typed")
+    handler = Handler()
+    source = with_type_header(record(topic, b"\xff not json"), "workitem.queued")
+    service = unique_service()
+
+    async with KafkaTap(brokers.kafka_bootstrap_servers, f"{topic}.dlq") as dlq:
+        await pipeline(producer, handler, service, events=True).handle(source)
+        dead = await dlq.read_to_end()
+
+    assert dead == []
+    assert handler.calls == []
+
+
+async def test_an_event_whose_type_header_is_followed_is_decoded_and_applied(
+    brokers: Brokers, producer: AIOKafkaProducer, new_topic: NewTopic
+) -> None:
+    topic = await new_topic("pipe-typed")
+    handler = Handler()
+    work_item_id = f"wi-{uuid.uuid4()}"
+    source = with_type_header(record(topic, command(task(work_item_id))), CREATE)
+
+    await pipeline(producer, handler, unique_service(), events=True).handle(source)
+
+    [(_, cmd)] = handler.calls
+    assert isinstance(cmd, CreateWorkItem)
+    assert cmd.work_item_id == work_item_id

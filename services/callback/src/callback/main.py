@@ -104,7 +104,9 @@ def _subscribe(
             ignore_unknown_types=True,
         ),
     }
-    subscribe_per_topic(broker, pipelines, group_id)
+    subscribe_per_topic(
+        broker, pipelines, group_id, fetch_max_wait_ms=settings.kafka_fetch_max_wait_ms
+    )
 
 
 def _include_routes(

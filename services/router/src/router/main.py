@@ -8,19 +8,20 @@ from aiokafka import AIOKafkaProducer
 from fastapi import FastAPI
 from faststream.kafka import KafkaBroker
 from switchboard_runtime.batch import BatchPipeline
+from switchboard_runtime.commits import OffsetCommitter
 from switchboard_runtime.deadlines import DeadlineTimer
 from switchboard_runtime.http import serve
 from switchboard_runtime.logs import configure_logging
 from switchboard_runtime.pipeline import make_pipeline
 from switchboard_runtime.redis_keys import Keys
-from switchboard_runtime.service import ServiceRuntime, redis_client, service_app
+from switchboard_runtime.service import Hooks, ServiceRuntime, redis_client, service_app
 from switchboard_schemas.topics import AGENT_COMMANDS, ALL_TOPICS, WORKITEM_EVENTS
 
 from router import handlers
 from router.config import RouterSettings
 from router.engine import RouterEngine
 from router.routing_config import RoutingConfig
-from router.scripts import RouterScripts, Timing
+from router.scripts import RouterScripts, ScriptCall, Timing
 
 SERVICE = "router"
 
@@ -33,6 +34,14 @@ def create_app(settings: RouterSettings) -> FastAPI:
     """The router as an ASGI app (health and metrics); its lifespan consumes and fires."""
     config = RoutingConfig.load(settings.routing_config)
     runtime: ServiceRuntime
+    pipelines: list[BatchPipeline[ScriptCall]] = []  # one per broker connection
+    committer = OffsetCommitter()
+
+    async def finish_batches() -> None:
+        """On shutdown: apply what is planned and commit what is applied."""
+        for pipeline in pipelines:
+            await pipeline.close()
+        await committer.flush()
 
     def register(broker: KafkaBroker, producer: AIOKafkaProducer) -> None:
         decoders = {
@@ -48,13 +57,16 @@ def create_app(settings: RouterSettings) -> FastAPI:
             ),
         }
         pipeline = BatchPipeline(decoders, engine.planners(), engine.execute, service=SERVICE)
+        pipelines.append(pipeline)
         handlers.register(
             broker,
             pipeline,
+            committer,
             list(decoders),
             runtime.group_id,
             max_records=settings.consume_batch_max,
             batch_timeout_ms=settings.consume_wait_ms,
+            fetch_max_wait_ms=settings.kafka_fetch_max_wait_ms,
         )
 
     timing = Timing(
@@ -87,7 +99,10 @@ def create_app(settings: RouterSettings) -> FastAPI:
         topics=ALL_TOPICS,
         register_subscribers=register,
         redis=redis,
-        on_connected=[lambda: scripts.publish_queue_strategies(config)],
+        hooks=Hooks(
+            on_connected=[lambda: scripts.publish_queue_strategies(config)],
+            before_stop=[finish_batches],
+        ),
         workers=[timer],
     )
     app = service_app(runtime, "Switchboard router")

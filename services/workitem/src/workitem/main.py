@@ -45,7 +45,12 @@ def create_app(settings: WorkItemSettings, *, clock: Clock = utc_now) -> FastAPI
                 ignore_unknown_types=True,
             ),
         }
-        subscribe_per_topic(broker, pipelines, runtime.group_id)
+        subscribe_per_topic(
+            broker,
+            pipelines,
+            runtime.group_id,
+            fetch_max_wait_ms=settings.kafka_fetch_max_wait_ms,
+        )
 
     runtime = ServiceRuntime(
         settings, service=SERVICE, topics=ALL_TOPICS, register_subscribers=register

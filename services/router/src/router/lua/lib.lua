@@ -56,7 +56,7 @@ local function emit(topic, key, ce_type, subject, data)
     type = ce_type, time = NOW_ISO, datacontenttype = 'application/json', tenantid = TENANT,
     subject = subject, data = data}
   if CORRELATION ~= '' then event.correlationid = CORRELATION end
-  redis.call('XADD', OUTBOX, '*', 't', topic, 'k', key, 'v', cjson.encode(event))
+  redis.call('XADD', OUTBOX, '*', 't', topic, 'k', key, 'v', cjson.encode(event), 'y', ce_type)
 end
 
 local function agent_event(agent, ce_type, wid, data)
@@ -105,16 +105,47 @@ local function has_skills(id, a, skills)
   return true
 end
 
--- Available agents of a queue, longest idle first; cached and kept in order as we offer.
+-- Available agents of a queue (its 'qa' sorted set, longest idle first), read lazily in
+-- growing chunks and cached for this call. Invariant: QUEUE_AGENTS[q].ids is exactly the
+-- first #ids members of the set, so reading on starts at index #ids; `complete` says the
+-- whole set is read. Every change to a 'qa' set goes through qa_remove / qa_put.
 local QUEUE_AGENTS = {}
+local FIRST_CHUNK = 8
 
-local function queue_agents(queue)
-  local list = QUEUE_AGENTS[queue]
-  if not list then
-    list = redis.call('ZRANGE', k('qa', queue), 0, SCAN_AGENTS - 1)
-    QUEUE_AGENTS[queue] = list
+-- The i-th (1-based) available agent of `queue`, or nil past the end or SCAN_AGENTS.
+local function queue_agent(queue, i)
+  if i > SCAN_AGENTS then return nil end
+  local c = QUEUE_AGENTS[queue]
+  if not c then
+    c = {ids = {}, complete = false}
+    QUEUE_AGENTS[queue] = c
   end
-  return list
+  if i > #c.ids and not c.complete then
+    local from = #c.ids
+    local want = math.min(math.max(FIRST_CHUNK, from), SCAN_AGENTS - from)
+    local got = redis.call('ZRANGE', k('qa', queue), from, from + want - 1)
+    for _, id in ipairs(got) do c.ids[#c.ids + 1] = id end
+    if #got < want then c.complete = true end
+  end
+  return c.ids[i]
+end
+
+local function qa_remove(queue, agent)
+  redis.call('ZREM', k('qa', queue), agent)
+  local c = QUEUE_AGENTS[queue]
+  if not c then return end
+  for i, id in ipairs(c.ids) do
+    if id == agent then table.remove(c.ids, i); return end
+  end
+end
+
+local function qa_put(queue, agent, score)
+  qa_remove(queue, agent)
+  redis.call('ZADD', k('qa', queue), score, agent)
+  local c = QUEUE_AGENTS[queue]
+  if not c then return end
+  local rank = redis.call('ZRANK', k('qa', queue), agent)
+  if rank <= #c.ids then table.insert(c.ids, rank + 1, agent) end
 end
 
 local function has_free_slot(a)
@@ -126,24 +157,13 @@ end
 
 -- An agent is in its queues' available sets exactly while it is available and has a
 -- free slot (scored by when it was last offered work), so routing never wades through
--- busy agents; the cached lists follow.
+-- busy agents.
 local function sync_agent(agent)
   local a = agent_state(agent)
   local wanted = a.status == 'available' and has_free_slot(a)
   local score = redis.call('HGET', k('ag', agent), 'last_offer') or NOW
   for _, q in ipairs(redis.call('SMEMBERS', k('ag', agent, 'queues'))) do
-    local list = QUEUE_AGENTS[q]
-    if list then
-      for i, id in ipairs(list) do
-        if id == agent then table.remove(list, i); break end
-      end
-    end
-    if wanted then
-      redis.call('ZADD', k('qa', q), score, agent)
-      if list then table.insert(list, agent) end
-    else
-      redis.call('ZREM', k('qa', q), agent)
-    end
+    if wanted then qa_put(q, agent, score) else qa_remove(q, agent) end
   end
 end
 

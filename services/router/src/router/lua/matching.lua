@@ -54,7 +54,11 @@ local function pick_agent(wid, queue, kind, skills, fallback_ok)
   local check_rejected = redis.call('EXISTS', rejected) == 1
   local eligible, fallback = {}, nil
   local kind_free, any_free = false, false
-  for _, id in ipairs(queue_agents(queue)) do
+  local i = 0
+  while true do
+    i = i + 1
+    local id = queue_agent(queue, i)
+    if not id then break end
     local a = agent_state(id)
     if a.status == 'available' then
       if a.used[kind] < a.cap[kind] then
@@ -185,7 +189,7 @@ end
 
 local function set_away(agent, reason)
   redis.call('HSET', k('ag', agent), 'status', 'away')
-  for _, q in ipairs(agent_queues(agent)) do redis.call('ZREM', k('qa', q), agent) end
+  for _, q in ipairs(agent_queues(agent)) do qa_remove(q, agent) end
   if AGENTS[agent] then AGENTS[agent].status = 'away' end
   agent_event(agent, 'agent.status_changed', nil, {status = 'away', reason = reason})
 end
