@@ -47,7 +47,8 @@ end
 -- The agent to offer `wid` to. An agent that rejected the item is only a fallback,
 -- used (when `fallback_ok`) if no other eligible agent has capacity.
 -- Also returns whether any agent had a free slot of this kind, and of any kind, so the
--- caller can stop looking at items nobody can take.
+-- caller can stop looking at items nobody can take, and (when no agent was found)
+-- whether one that rejected the item could have taken it.
 local function pick_agent(wid, queue, kind, skills, fallback_ok)
   local strategy = strategy_of(queue)
   local rejected = k('ri', wid, 'rejected')
@@ -80,7 +81,7 @@ local function pick_agent(wid, queue, kind, skills, fallback_ok)
   end
   if #eligible == 0 then
     if fallback_ok then return fallback, kind_free, any_free end
-    return nil, kind_free, any_free
+    return nil, kind_free, any_free, fallback ~= nil
   end
   return choose(queue, strategy, eligible), true, true
 end
@@ -108,39 +109,48 @@ end
 
 -- Offer the best waiting items of `queues` (priority, then age) to eligible agents.
 local function route(queues)
-  local candidates, seen = {}, {}
+  local candidates, seen, scanned = {}, {}, 0
   for _, q in ipairs(queues) do
     if not seen[q] then
       seen[q] = true
       if redis.call('ZCARD', k('qa', q)) > 0 then
         local r = redis.call('ZRANGE', k('q', q), 0, SCAN_ITEMS - 1, 'WITHSCORES')
-        for i = 1, #r, 2 do table.insert(candidates, {r[i], tonumber(r[i + 1]), q}) end
+        for i = 1, #r, 2 do candidates[#candidates + 1] = {r[i], tonumber(r[i + 1]), q} end
+        scanned = scanned + 1
       end
     end
   end
-  table.sort(candidates, function(x, y)
-    if x[2] ~= y[2] then return x[2] < y[2] end
-    return x[1] < y[1]
-  end)
+  -- one queue's range is already in this order (equal scores sort by member in Redis too)
+  if scanned > 1 then
+    table.sort(candidates, function(x, y)
+      if x[2] ~= y[2] then return x[2] < y[2] end
+      return x[1] < y[1]
+    end)
+  end
   -- Pass 1 matches items with agents who did not reject them; pass 2 lets a rejected
   -- item go back to an agent who rejected it, once nobody else can take it and the
   -- agent has nothing else to do.
-  local made = 0
+  local made, wants_fallback = 0, false
   local no_slot_in_queue, no_slot_for_kind = {}, {}
   for pass = 1, 2 do
+    if pass == 2 and not wants_fallback then break end
     for _, c in ipairs(candidates) do
       local wid, queue = c[1], c[3]
       if not c.offered and not no_slot_in_queue[queue] then
-        local f = redis.call('HMGET', k('ri', wid), 'kind', 'skills')
-        if not no_slot_for_kind[queue .. '|' .. f[1]] then
-          local agent, kind_free, any_free = pick_agent(wid, queue, f[1], cjson.decode(f[2]),
-            pass == 2)
+        if not c.kind then
+          local f = redis.call('HMGET', k('ri', wid), 'kind', 'skills')
+          c.kind, c.skills = f[1], f[2]
+        end
+        if not no_slot_for_kind[queue .. '|' .. c.kind] then
+          local agent, kind_free, any_free, rejected_only = pick_agent(wid, queue, c.kind,
+            cjson.decode(c.skills), pass == 2)
           if agent then
             offer(wid, agent)
             c.offered = true
             made = made + 1
           else
-            if not kind_free then no_slot_for_kind[queue .. '|' .. f[1]] = true end
+            if rejected_only then wants_fallback = true end
+            if not kind_free then no_slot_for_kind[queue .. '|' .. c.kind] = true end
             if not any_free then no_slot_in_queue[queue] = true end
           end
         end
