@@ -19,6 +19,8 @@ from typing import cast
 
 import structlog
 from aiokafka import AIOKafkaProducer
+from aiokafka.partitioner import murmur2
+from aiokafka.producer.message_accumulator import BatchBuilder
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
@@ -64,6 +66,24 @@ return 0
 Entry = tuple[bytes, dict[bytes, bytes]]
 
 
+class KeyHashes:
+    """Kafka's default partitioner hashes a key with murmur2 (the partition is the hash
+    modulo the partition count). aiokafka computes it in pure Python, and the relay sends
+    each item's and agent's key many times, so recent keys' hashes are remembered."""
+
+    def __init__(self, remember: int = 100_000) -> None:
+        self._hashes: dict[bytes, int] = {}
+        self._remember = remember
+
+    def __call__(self, key: bytes) -> int:
+        hashed = self._hashes.get(key)
+        if hashed is None:
+            if len(self._hashes) >= self._remember:
+                self._hashes.clear()
+            hashed = self._hashes[key] = murmur2(key) & 0x7FFFFFFF
+        return hashed
+
+
 class OutboxRelay:
     """Publishes one outbox stream to Kafka, in order, acknowledging only what Kafka took."""
 
@@ -91,6 +111,7 @@ class OutboxRelay:
         self._lease = redis.register_script(_LEASE_LUA)
         self._release = redis.register_script(_RELEASE_LUA)
         self._stopping = asyncio.Event()
+        self._hash = KeyHashes()
         self.published = 0
 
     async def run(self) -> None:
@@ -128,18 +149,35 @@ class OutboxRelay:
         return ids[-1]
 
     async def _publish(self, entries: Sequence[Entry]) -> None:
-        futures = []
+        """Publish ``entries`` as one record batch per partition (several if they overflow),
+        keeping their order within each partition; wait for Kafka to acknowledge all."""
+        open_batches: dict[tuple[str, int], BatchBuilder] = {}
+        futures: list[asyncio.Future[object]] = []
+        partitions: dict[str, list[int]] = {}
         for _, fields in entries:
-            ce_type = fields.get(b"y")
+            topic, key, value = fields[b"t"].decode(), fields[b"k"], fields[b"v"]
             headers = [CONTENT_TYPE_HEADER]
-            if ce_type is not None:
-                headers.append((TYPE_HEADER, ce_type))
-            futures.append(
-                await self._producer.send(
-                    fields[b"t"].decode(), value=fields[b"v"], key=fields[b"k"], headers=headers
-                )
-            )
+            if b"y" in fields:
+                headers.append((TYPE_HEADER, fields[b"y"]))
+            if topic not in partitions:
+                partitions[topic] = sorted(await self._producer.partitions_for(topic))
+            where = (topic, partitions[topic][self._hash(key) % len(partitions[topic])])
+            batch = open_batches.get(where) or self._producer.create_batch()
+            if batch.append(key=key, value=value, timestamp=None, headers=headers) is None:
+                futures.append(await self._send(batch, where))  # full: send, start another
+                batch = self._producer.create_batch()
+                batch.append(key=key, value=value, timestamp=None, headers=headers)
+            open_batches[where] = batch
+        for where, batch in open_batches.items():
+            futures.append(await self._send(batch, where))
         await asyncio.gather(*futures)
+
+    async def _send(self, batch: BatchBuilder, where: tuple[str, int]) -> asyncio.Future[object]:
+        topic, partition = where
+        future: asyncio.Future[object] = await self._producer.send_batch(
+            batch, topic, partition=partition
+        )
+        return future
 
     async def _pause(self, seconds: float) -> None:
         await wait_at_most(self._stopping, seconds)

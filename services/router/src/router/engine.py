@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -21,12 +22,14 @@ from router.scripts import RouterScripts, ScriptCall
 ITEM_COMMANDS = {t: m for t, m in AGENT_COMMAND_MODELS.items() if t != AgentStatusCommand.TYPE}
 
 
+_SUMMARY_FIELDS = set(ItemSummary.model_fields) - {"queue"}
+
+
 def summary_of(item: WorkItemCreated, queue: str) -> str:
     """The part of the item an offer shows on the desktop, as JSON."""
-    fields = item.model_dump(
-        include=set(ItemSummary.model_fields) - {"queue"}, exclude_none=True, mode="json"
-    )
-    return ItemSummary.model_validate({**fields, "queue": queue}).model_dump_json(exclude_none=True)
+    # the item is validated already and ItemSummary's fields are a subset of its own
+    fields = item.model_dump(include=_SUMMARY_FIELDS, exclude_none=True, mode="json")
+    return json.dumps({**fields, "queue": queue}, separators=(",", ":"))
 
 
 class RouterEngine:

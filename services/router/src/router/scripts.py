@@ -8,6 +8,7 @@ nonce plus a counter.
 
 from __future__ import annotations
 
+import itertools
 import json
 import uuid
 from collections.abc import Callable, Sequence
@@ -60,6 +61,9 @@ class RouterScripts:
         self._keys = keys
         self._timing = timing
         self._clock_ms = clock_ms
+        # a nonce per call, unique across processes: a random prefix and a counter
+        self._nonce_prefix = uuid.uuid4().hex[:16]
+        self._calls = itertools.count()
         self._scripts: dict[str, AsyncScript] = {
             name: redis.register_script(_source(name)) for name in SCRIPT_NAMES
         }
@@ -75,7 +79,7 @@ class RouterScripts:
         t = self._timing
         return [
             now_ms if now_ms is not None else self._clock_ms(),
-            uuid.uuid4().hex,
+            f"{self._nonce_prefix}{next(self._calls):x}",
             self._keys.tenant,
             correlation_id or "",
             t.offer_timeout_ms,
