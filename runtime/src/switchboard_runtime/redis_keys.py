@@ -54,8 +54,14 @@ class Keys:
         """Set: agents who rejected or skipped the item."""
         return f"{self.tag}:ri:{work_item_id}:rejected"
 
-    def queue(self, name: str) -> str:
-        """Sorted set: waiting items, scored priority * 1e13 + created epoch ms."""
+    def queue(self, name: str, kind: str) -> str:
+        """Sorted set: waiting items of one kind (voice, chat, async), scored
+        priority * 1e13 + created epoch ms."""
+        return f"{self.tag}:q:{name}:{kind}"
+
+    def queue_before_kinds(self, name: str) -> str:
+        """Sorted set: waiting items of all kinds, as routers before 2026-11-27 kept them
+        (moved into the per-kind sets when a router starts)."""
         return f"{self.tag}:q:{name}"
 
     def queue_agents(self, name: str) -> str:

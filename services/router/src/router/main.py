@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+import structlog
 from aiokafka import AIOKafkaProducer
 from fastapi import FastAPI
 from faststream.kafka import KafkaBroker
@@ -24,10 +25,17 @@ from router.routing_config import RoutingConfig
 from router.scripts import RouterScripts, ScriptCall, Timing
 
 SERVICE = "router"
+log = structlog.get_logger(__name__)
 
 
 def wall_clock_ms() -> int:
     return time.time_ns() // 1_000_000
+
+
+async def split_queues(scripts: RouterScripts, config: RoutingConfig) -> None:
+    moved = await scripts.split_queues_by_kind(config)
+    if moved:
+        log.info("waiting_items_split_by_kind", items=moved)
 
 
 def create_app(settings: RouterSettings) -> FastAPI:
@@ -100,7 +108,10 @@ def create_app(settings: RouterSettings) -> FastAPI:
         register_subscribers=register,
         redis=redis,
         hooks=Hooks(
-            on_connected=[lambda: scripts.publish_queue_strategies(config)],
+            on_connected=[
+                lambda: scripts.publish_queue_strategies(config),
+                lambda: split_queues(scripts, config),
+            ],
             before_stop=[finish_batches],
         ),
         workers=[timer],

@@ -26,6 +26,18 @@ ScriptName = Literal["enqueue", "agent_status", "command", "cancel", "fire"]
 SCRIPT_NAMES: tuple[ScriptName, ...] = ("enqueue", "agent_status", "command", "cancel", "fire")
 ClockMs = Callable[[], int]
 
+# KEYS[1] a queue's single waiting set (routers before per-kind sets); ARGV[1] the tenant
+# hash tag, ARGV[2] the queue. Moves every member into the set of its kind, atomically.
+_SPLIT_QUEUE_LUA = """
+local r = redis.call('ZRANGE', KEYS[1], 0, -1, 'WITHSCORES')
+for i = 1, #r, 2 do
+  local kind = redis.call('HGET', ARGV[1] .. ':ri:' .. r[i], 'kind') or 'async'
+  redis.call('ZADD', ARGV[1] .. ':q:' .. ARGV[2] .. ':' .. kind, r[i + 1], r[i])
+end
+redis.call('DEL', KEYS[1])
+return #r / 2
+"""
+
 
 def _source(name: str) -> str:
     lua = resources.files("router").joinpath("lua")
@@ -72,6 +84,16 @@ class RouterScripts:
         """Tell the scripts each configured queue's strategy (they read it per pass)."""
         strategies = {queue: config.strategy(queue) for queue in config.queues}
         await self._redis.hset(self._keys.queue_config(), mapping=strategies)  # type: ignore[arg-type]
+
+    async def split_queues_by_kind(self, config: RoutingConfig) -> int:
+        """Move items waiting in a configured queue's single set (as routers before per-kind
+        sets kept them) into the set of their kind; returns how many moved."""
+        split = self._redis.register_script(_SPLIT_QUEUE_LUA)
+        moved = 0
+        for queue in config.queues:
+            keys = [self._keys.queue_before_kinds(queue)]
+            moved += int(await split(keys=keys, args=[self._keys.tag, queue]))
+        return moved
 
     def _argv(
         self, args: dict[str, Any], correlation_id: str | None, now_ms: int | None

@@ -62,7 +62,7 @@ class Snapshot:
     agent_items: dict[str, set[str]]
     agent_queues: dict[str, set[str]]
     agent_skills: dict[str, set[str]]
-    queues: dict[str, list[tuple[str, float]]]
+    queues: dict[str, dict[str, list[tuple[str, float]]]]
     queue_agents: dict[str, list[tuple[str, float]]]
     deadlines: list[tuple[str, float]]
 
@@ -94,7 +94,8 @@ async def snapshot(h: Harness, wids: list[str], agents: Iterable[str]) -> Snapsh
             pipe.smembers(k.agent_queues(a))
             pipe.smembers(k.agent_skills(a))
         for q in QUEUES:
-            pipe.zrange(k.queue(q), 0, -1, withscores=True)
+            for kind in KINDS:
+                pipe.zrange(k.queue(q, kind), 0, -1, withscores=True)
             pipe.zrange(k.queue_agents(q), 0, -1, withscores=True)
         pipe.zrange(k.deadlines(), 0, -1, withscores=True)
         r: list[Any] = await pipe.execute()
@@ -106,8 +107,11 @@ async def snapshot(h: Harness, wids: list[str], agents: Iterable[str]) -> Snapsh
         agent_items=dict(zip(names, r[n + 1 : m : 4], strict=True)),
         agent_queues=dict(zip(names, r[n + 2 : m : 4], strict=True)),
         agent_skills=dict(zip(names, r[n + 3 : m : 4], strict=True)),
-        queues=dict(zip(QUEUES, r[m:-1:2], strict=True)),
-        queue_agents=dict(zip(QUEUES, r[m + 1 : -1 : 2], strict=True)),
+        queues={
+            q: {kind: r[m + 4 * i + j] for j, kind in enumerate(KINDS)}
+            for i, q in enumerate(QUEUES)
+        },
+        queue_agents=dict(zip(QUEUES, r[m + 3 : -1 : 4], strict=True)),
         deadlines=r[-1],
     )
 
@@ -198,11 +202,13 @@ class Checker:
             for q in QUEUES:
                 listed = agent in dict(s.queue_agents[q])
                 assert listed == (available and q in s.agent_queues[agent]), (agent, q, hash_)
-        for q, members in s.queues.items():
-            for wid, score in members:
-                item = s.items[wid]
-                assert (item["status"], item["queue"]) == ("queued", q), (wid, item)
-                assert float(item["score"]) == score, (wid, item, score)
+        for q, by_kind in s.queues.items():
+            for kind, members in by_kind.items():
+                for wid, score in members:
+                    item = s.items[wid]
+                    assert (item["status"], item["queue"]) == ("queued", q), (wid, item)
+                    assert item["kind"] == kind, (wid, item, kind)
+                    assert float(item["score"]) == score, (wid, item, score)
 
     def check_item(
         self, s: Snapshot, wid: str, item: dict[str, str], offers: list[Any], wraps: int
@@ -218,7 +224,12 @@ class Checker:
             assert offers == [], (wid, offers, item)
         assert wraps == (status == "wrap_up"), (wid, item, wraps)
         info = self.items[wid]
-        in_queue = [q for q, members in s.queues.items() if wid in dict(members)]
+        in_queue = [
+            q
+            for q, by_kind in s.queues.items()
+            for members in by_kind.values()
+            if wid in dict(members)
+        ]
         assert in_queue == ([info.queue] if status == "queued" else []), (wid, in_queue, item)
         if status == "queued":  # nobody who could take it is left idle
             idle = [a for a in s.agents if s.could_take(a, info)]

@@ -222,10 +222,11 @@ class Harness:
         return cast(set[str], await self.redis.smembers(self.keys.agent_items(agent)))
 
     async def queued(self, queue: str) -> list[tuple[str, float]]:
-        return cast(
-            list[tuple[str, float]],
-            await self.redis.zrange(self.keys.queue(queue), 0, -1, withscores=True),
-        )
+        """The queue's waiting items of every kind, in routing order."""
+        members: list[tuple[str, float]] = []
+        for kind in ("voice", "chat", "async"):
+            members += await self.redis.zrange(self.keys.queue(queue, kind), 0, -1, withscores=True)
+        return sorted(members, key=lambda m: (m[1], m[0]))
 
     async def deadlines(self) -> list[tuple[str, float]]:
         return cast(

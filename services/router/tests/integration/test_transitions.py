@@ -267,3 +267,29 @@ async def test_wrapup_expiry_completes_with_the_default_disposition(router: Harn
     }
     assert (await h.item("x"))["status"] == "completed"
     assert [e.data["work_item_id"] for e in of_type(events, "offer.made")] == ["y"]
+
+
+async def test_items_waiting_in_a_single_queue_set_move_to_their_kinds_sets_and_get_routed(
+    router: Harness,
+) -> None:
+    # as a router before per-kind waiting sets left them: one set per queue
+    h = router
+    assert await h.create("w-chat", "chat", 5) == "queued"
+    assert await h.create("w-task", "task", 8) == "queued"
+    waiting = await h.queued("chat") + await h.queued("task")
+    for queue, kind, wid in (("chat", "chat", "w-chat"), ("task", "async", "w-task")):
+        score = await h.redis.zscore(h.keys.queue(queue, kind), wid)
+        await h.redis.zrem(h.keys.queue(queue, kind), wid)
+        await h.redis.zadd(h.keys.queue_before_kinds(queue), {wid: score})
+
+    assert await h.scripts.split_queues_by_kind(h.config) == 2
+
+    assert await h.queued("chat") + await h.queued("task") == waiting
+    assert not await h.redis.exists(h.keys.queue_before_kinds("chat"))
+    assert await h.scripts.split_queues_by_kind(h.config) == 0
+    await h.new_events()
+    assert await h.status("a1", queues=["chat", "task"]) == "available"
+    assert {e.data["work_item_id"] for e in of_type(await h.new_events(), "offer.made")} == {
+        "w-chat",
+        "w-task",
+    }

@@ -7,7 +7,7 @@ if item.status == 'completed' or item.status == 'cancelled' then return 'closed'
 local data = {}
 if A.reason then data.reason = A.reason end
 if item.status == 'queued' then
-  redis.call('ZREM', k('q', item.queue), A.wid)
+  redis.call('ZREM', qkey(item.queue, item.kind), A.wid)
   redis.call('ZREM', k('parked', item.queue), A.wid)
 elseif item.status == 'offered' then
   redis.call('ZREM', DEADLINES, 'o|' .. item.offer_id .. '|' .. A.wid)

@@ -16,7 +16,7 @@ local OFFER_COMMANDS = {['offer.accept'] = true, ['offer.reject'] = true,
 -- A skipped outbound item goes to the next available eligible agent, or else to the
 -- back of its queue; after A.skip_limit skips it is parked for supervisors.
 local function skip_onwards(wid, item, skips)
-  redis.call('ZREM', k('q', item.queue), wid)
+  redis.call('ZREM', qkey(item.queue, item.kind), wid)
   if skips >= A.skip_limit then
     redis.call('ZADD', k('parked', item.queue), item.score, wid)
     redis.call('HSET', k('ri', wid), 'parked', '1')
@@ -35,7 +35,7 @@ local function skip_onwards(wid, item, skips)
   -- Nobody else can take it now: back of the queue, behind everything of its priority.
   local back = item.priority * 1e13 + NOW
   redis.call('HSET', k('ri', wid), 'score', string.format('%.0f', back))
-  redis.call('ZADD', k('q', item.queue), back, wid)
+  redis.call('ZADD', qkey(item.queue, item.kind), back, wid)
   item_event(wid, 'workitem.queued', {queue = item.queue, priority = item.priority,
     reason = 'skipped'})
   local queues = agent_queues(A.agent)

@@ -24,6 +24,12 @@ local function k(...)
   return TAG .. ':' .. table.concat({...}, ':')
 end
 
+-- Waiting items of a queue, one sorted set per kind of capacity they need, so routing
+-- skips a kind nobody has room for without reading its items.
+local function qkey(queue, kind)
+  return k('q', queue, kind)
+end
+
 local OUTBOX = k('outbox', 'router')
 local DEADLINES = k('deadlines')
 local RETAIN_CLOSED_S = 7 * 24 * 3600

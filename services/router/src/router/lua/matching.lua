@@ -91,7 +91,7 @@ local function offer(wid, agent)
   local f = redis.call('HMGET', ikey, 'queue', 'kind', 'summary', 'outbound')
   local offer_id = 'of-' .. redis.call('INCR', k('offer-seq'))
   local expires = NOW + OFFER_MS
-  redis.call('ZREM', k('q', f[1]), wid)
+  redis.call('ZREM', qkey(f[1], f[2]), wid)
   redis.call('HSET', ikey, 'status', 'offered', 'offer_id', offer_id, 'agent', agent,
     'offer_expires', expires)
   use_slot(agent, f[2], 1)
@@ -107,26 +107,49 @@ local function offer(wid, agent)
     expires_at = iso(expires), outbound = outbound})
 end
 
--- Offer the best waiting items of `queues` (priority, then age) to eligible agents.
-local function route(queues)
-  local candidates, seen, scanned = {}, {}, 0
+-- Whether an available agent of `queue` has a free slot of `kind` (agents read lazily).
+local function room_for(queue, kind)
+  local i = 0
+  while true do
+    i = i + 1
+    local id = queue_agent(queue, i)
+    if not id then return false end
+    local a = agent_state(id)
+    if a.status == 'available' and a.used[kind] < a.cap[kind] then return true end
+  end
+end
+
+-- The first SCAN_ITEMS waiting items of each (queue, kind) somebody has room for, in
+-- priority-then-age order: {wid, score, queue, kind = kind}.
+local function candidates_of(queues)
+  local candidates, seen, sets = {}, {}, 0
   for _, q in ipairs(queues) do
     if not seen[q] then
       seen[q] = true
-      if redis.call('ZCARD', k('qa', q)) > 0 then
-        local r = redis.call('ZRANGE', k('q', q), 0, SCAN_ITEMS - 1, 'WITHSCORES')
-        for i = 1, #r, 2 do candidates[#candidates + 1] = {r[i], tonumber(r[i + 1]), q} end
-        scanned = scanned + 1
+      for _, kind in ipairs(KINDS) do
+        if room_for(q, kind) then
+          local r = redis.call('ZRANGE', qkey(q, kind), 0, SCAN_ITEMS - 1, 'WITHSCORES')
+          for i = 1, #r, 2 do
+            candidates[#candidates + 1] = {r[i], tonumber(r[i + 1]), q, kind = kind}
+          end
+          if #r > 0 then sets = sets + 1 end
+        end
       end
     end
   end
-  -- one queue's range is already in this order (equal scores sort by member in Redis too)
-  if scanned > 1 then
+  -- one set's range is already in this order (equal scores sort by member in Redis too)
+  if sets > 1 then
     table.sort(candidates, function(x, y)
       if x[2] ~= y[2] then return x[2] < y[2] end
       return x[1] < y[1]
     end)
   end
+  return candidates
+end
+
+-- Offer the best waiting items of `queues` (priority, then age) to eligible agents.
+local function route(queues)
+  local candidates = candidates_of(queues)
   -- Pass 1 matches items with agents who did not reject them; pass 2 lets a rejected
   -- item go back to an agent who rejected it, once nobody else can take it and the
   -- agent has nothing else to do.
@@ -135,24 +158,20 @@ local function route(queues)
   for pass = 1, 2 do
     if pass == 2 and not wants_fallback then break end
     for _, c in ipairs(candidates) do
-      local wid, queue = c[1], c[3]
-      if not c.offered and not no_slot_in_queue[queue] then
-        if not c.kind then
-          local f = redis.call('HMGET', k('ri', wid), 'kind', 'skills')
-          c.kind, c.skills = f[1], f[2]
-        end
-        if not no_slot_for_kind[queue .. '|' .. c.kind] then
-          local agent, kind_free, any_free, rejected_only = pick_agent(wid, queue, c.kind,
-            cjson.decode(c.skills), pass == 2)
-          if agent then
-            offer(wid, agent)
-            c.offered = true
-            made = made + 1
-          else
-            if rejected_only then wants_fallback = true end
-            if not kind_free then no_slot_for_kind[queue .. '|' .. c.kind] = true end
-            if not any_free then no_slot_in_queue[queue] = true end
-          end
+      local wid, queue, kind = c[1], c[3], c.kind
+      if not c.offered and not no_slot_in_queue[queue]
+          and not no_slot_for_kind[queue .. '|' .. kind] then
+        c.skills = c.skills or cjson.decode(redis.call('HGET', k('ri', wid), 'skills'))
+        local agent, kind_free, any_free, rejected_only = pick_agent(wid, queue, kind,
+          c.skills, pass == 2)
+        if agent then
+          offer(wid, agent)
+          c.offered = true
+          made = made + 1
+        else
+          if rejected_only then wants_fallback = true end
+          if not kind_free then no_slot_for_kind[queue .. '|' .. kind] = true end
+          if not any_free then no_slot_in_queue[queue] = true end
         end
       end
     end
@@ -172,7 +191,7 @@ local function withdraw_offer(wid, item)
   redis.call('ZREM', DEADLINES, 'o|' .. item.offer_id .. '|' .. wid)
   redis.call('HSET', k('ri', wid), 'status', 'queued')
   redis.call('HDEL', k('ri', wid), 'offer_id', 'agent', 'offer_expires')
-  redis.call('ZADD', k('q', item.queue), item.score, wid)
+  redis.call('ZADD', qkey(item.queue, item.kind), item.score, wid)
 end
 
 -- Close an item the agent holds (completed or cancelled) and free its slot.
