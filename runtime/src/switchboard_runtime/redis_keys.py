@@ -64,8 +64,14 @@ class Keys:
         (moved into the per-kind sets when a router starts)."""
         return f"{self.tag}:q:{name}"
 
-    def queue_agents(self, name: str) -> str:
-        """Sorted set: available agents of a queue, scored by when they were last offered."""
+    def queue_agents(self, name: str, kind: str) -> str:
+        """Sorted set: available agents of a queue with a free slot of one kind, scored by
+        when they were last offered work."""
+        return f"{self.tag}:qa:{name}:{kind}"
+
+    def queue_agents_before_kinds(self, name: str) -> str:
+        """Sorted set: available agents of a queue, as routers before 2026-11-27 kept them
+        (moved into the per-kind sets when a router starts)."""
         return f"{self.tag}:qa:{name}"
 
     def queue_config(self) -> str:

@@ -48,8 +48,14 @@ class RouterSettings(CommonSettings):
         description="Longest a timer sleeps before looking for deadlines added by other replicas.",
     )
     route_scan_items: int = Field(
-        200, ge=1, le=10_000, description="Waiting items per queue considered per routing pass."
+        200,
+        ge=1,
+        le=10_000,
+        description="Waiting items per queue and kind considered per routing pass.",
     )
     route_scan_agents: int = Field(
-        500, ge=1, le=100_000, description="Available agents per queue considered per pass."
+        500,
+        ge=1,
+        le=100_000,
+        description="Available agents per queue and kind considered per pass.",
     )

@@ -26,16 +26,29 @@ ScriptName = Literal["enqueue", "agent_status", "command", "cancel", "fire"]
 SCRIPT_NAMES: tuple[ScriptName, ...] = ("enqueue", "agent_status", "command", "cancel", "fire")
 ClockMs = Callable[[], int]
 
-# KEYS[1] a queue's single waiting set (routers before per-kind sets); ARGV[1] the tenant
-# hash tag, ARGV[2] the queue. Moves every member into the set of its kind, atomically.
+# KEYS[1], KEYS[2]: a queue's single set of waiting items and of available agents (as
+# routers before per-kind sets kept them); ARGV[1] the tenant hash tag, ARGV[2] the queue.
+# Moves every item into the set of its kind and every agent into the sets of the kinds
+# it has a free slot of, atomically; returns how many members moved.
 _SPLIT_QUEUE_LUA = """
+local prefix = ARGV[1] .. ':'
 local r = redis.call('ZRANGE', KEYS[1], 0, -1, 'WITHSCORES')
 for i = 1, #r, 2 do
-  local kind = redis.call('HGET', ARGV[1] .. ':ri:' .. r[i], 'kind') or 'async'
-  redis.call('ZADD', ARGV[1] .. ':q:' .. ARGV[2] .. ':' .. kind, r[i + 1], r[i])
+  local kind = redis.call('HGET', prefix .. 'ri:' .. r[i], 'kind') or 'async'
+  redis.call('ZADD', prefix .. 'q:' .. ARGV[2] .. ':' .. kind, r[i + 1], r[i])
 end
-redis.call('DEL', KEYS[1])
-return #r / 2
+local a = redis.call('ZRANGE', KEYS[2], 0, -1, 'WITHSCORES')
+for i = 1, #a, 2 do
+  for _, kind in ipairs({'voice', 'chat', 'async'}) do
+    local f = redis.call('HMGET', prefix .. 'ag:' .. a[i], 'status', 'cap_' .. kind,
+      'used_' .. kind)
+    if f[1] == 'available' and (tonumber(f[3]) or 0) < (tonumber(f[2]) or 0) then
+      redis.call('ZADD', prefix .. 'qa:' .. ARGV[2] .. ':' .. kind, a[i + 1], a[i])
+    end
+  end
+end
+redis.call('DEL', KEYS[1], KEYS[2])
+return (#r + #a) / 2
 """
 
 
@@ -86,12 +99,15 @@ class RouterScripts:
         await self._redis.hset(self._keys.queue_config(), mapping=strategies)  # type: ignore[arg-type]
 
     async def split_queues_by_kind(self, config: RoutingConfig) -> int:
-        """Move items waiting in a configured queue's single set (as routers before per-kind
-        sets kept them) into the set of their kind; returns how many moved."""
+        """Move the items and agents of a configured queue's single sets (as routers before
+        per-kind sets kept them) into the sets of their kinds; returns how many moved."""
         split = self._redis.register_script(_SPLIT_QUEUE_LUA)
         moved = 0
         for queue in config.queues:
-            keys = [self._keys.queue_before_kinds(queue)]
+            keys = [
+                self._keys.queue_before_kinds(queue),
+                self._keys.queue_agents_before_kinds(queue),
+            ]
             moved += int(await split(keys=keys, args=[self._keys.tag, queue]))
         return moved
 

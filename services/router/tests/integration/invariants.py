@@ -63,7 +63,7 @@ class Snapshot:
     agent_queues: dict[str, set[str]]
     agent_skills: dict[str, set[str]]
     queues: dict[str, dict[str, list[tuple[str, float]]]]
-    queue_agents: dict[str, list[tuple[str, float]]]
+    queue_agents: dict[str, dict[str, list[tuple[str, float]]]]
     deadlines: list[tuple[str, float]]
 
     def used(self, agent: str, kind: str) -> int:
@@ -96,7 +96,8 @@ async def snapshot(h: Harness, wids: list[str], agents: Iterable[str]) -> Snapsh
         for q in QUEUES:
             for kind in KINDS:
                 pipe.zrange(k.queue(q, kind), 0, -1, withscores=True)
-            pipe.zrange(k.queue_agents(q), 0, -1, withscores=True)
+            for kind in KINDS:
+                pipe.zrange(k.queue_agents(q, kind), 0, -1, withscores=True)
         pipe.zrange(k.deadlines(), 0, -1, withscores=True)
         r: list[Any] = await pipe.execute()
     n, m = 2 * len(wids), 2 * len(wids) + 4 * len(names)
@@ -108,10 +109,13 @@ async def snapshot(h: Harness, wids: list[str], agents: Iterable[str]) -> Snapsh
         agent_queues=dict(zip(names, r[n + 2 : m : 4], strict=True)),
         agent_skills=dict(zip(names, r[n + 3 : m : 4], strict=True)),
         queues={
-            q: {kind: r[m + 4 * i + j] for j, kind in enumerate(KINDS)}
+            q: {kind: r[m + 6 * i + j] for j, kind in enumerate(KINDS)}
             for i, q in enumerate(QUEUES)
         },
-        queue_agents=dict(zip(QUEUES, r[m + 3 : -1 : 4], strict=True)),
+        queue_agents={
+            q: {kind: r[m + 6 * i + 3 + j] for j, kind in enumerate(KINDS)}
+            for i, q in enumerate(QUEUES)
+        },
         deadlines=r[-1],
     )
 
@@ -189,19 +193,7 @@ class Checker:
         for wid, item in s.items.items():
             self.check_item(s, wid, item, offers[wid], wraps[wid])
         for agent, hash_ in s.agents.items():
-            mine = {
-                w for w, i in s.items.items() if i.get("agent") == agent and i["status"] in OPEN
-            }
-            assert s.agent_items[agent] == mine, (agent, s.agent_items[agent], mine)
-            for kind in KINDS:
-                n = sum(1 for w in mine if self.items[w].kind == kind)
-                assert s.used(agent, kind) == n, (agent, kind, hash_)
-            # listed as available in a queue exactly while available with a free slot
-            free = any(s.used(agent, kind) < int(hash_.get(f"cap_{kind}", 0)) for kind in KINDS)
-            available = hash_.get("status") == "available" and free
-            for q in QUEUES:
-                listed = agent in dict(s.queue_agents[q])
-                assert listed == (available and q in s.agent_queues[agent]), (agent, q, hash_)
+            self.check_agent(s, agent, hash_)
         for q, by_kind in s.queues.items():
             for kind, members in by_kind.items():
                 for wid, score in members:
@@ -209,6 +201,19 @@ class Checker:
                     assert (item["status"], item["queue"]) == ("queued", q), (wid, item)
                     assert item["kind"] == kind, (wid, item, kind)
                     assert float(item["score"]) == score, (wid, item, score)
+
+    def check_agent(self, s: Snapshot, agent: str, hash_: dict[str, str]) -> None:
+        mine = {w for w, i in s.items.items() if i.get("agent") == agent and i["status"] in OPEN}
+        assert s.agent_items[agent] == mine, (agent, s.agent_items[agent], mine)
+        for kind in KINDS:
+            n = sum(1 for w in mine if self.items[w].kind == kind)
+            assert s.used(agent, kind) == n, (agent, kind, hash_)
+            # listed in a queue's set of a kind exactly while available with a free slot of it
+            free = s.used(agent, kind) < int(hash_.get(f"cap_{kind}", 0))
+            available = hash_.get("status") == "available" and free
+            for q in QUEUES:
+                listed = agent in dict(s.queue_agents[q][kind])
+                assert listed == (available and q in s.agent_queues[agent]), (agent, q, kind)
 
     def check_item(
         self, s: Snapshot, wid: str, item: dict[str, str], offers: list[Any], wraps: int

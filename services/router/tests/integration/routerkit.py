@@ -225,7 +225,10 @@ class Harness:
         """The queue's waiting items of every kind, in routing order."""
         members: list[tuple[str, float]] = []
         for kind in ("voice", "chat", "async"):
-            members += await self.redis.zrange(self.keys.queue(queue, kind), 0, -1, withscores=True)
+            key = self.keys.queue(queue, kind)
+            members += cast(
+                list[tuple[str, float]], await self.redis.zrange(key, 0, -1, withscores=True)
+            )
         return sorted(members, key=lambda m: (m[1], m[0]))
 
     async def deadlines(self) -> list[tuple[str, float]]:

@@ -3,7 +3,7 @@
 if seen_before() then return 'duplicate' end
 local akey = k('ag', A.agent)
 local was = redis.call('HGET', akey, 'status')
-for _, q in ipairs(agent_queues(A.agent)) do qa_remove(q, A.agent) end
+for _, q in ipairs(agent_queues(A.agent)) do qa_remove_all(q, A.agent) end
 redis.call('DEL', k('ag', A.agent, 'queues'), k('ag', A.agent, 'skills'))
 for _, q in ipairs(A.queues) do redis.call('SADD', k('ag', A.agent, 'queues'), q) end
 for _, s in ipairs(A.skills) do redis.call('SADD', k('ag', A.agent, 'skills'), s) end

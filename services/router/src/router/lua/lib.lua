@@ -111,65 +111,77 @@ local function has_skills(id, a, skills)
   return true
 end
 
--- Available agents of a queue (its 'qa' sorted set, longest idle first), read lazily in
--- growing chunks and cached for this call. Invariant: QUEUE_AGENTS[q].ids is exactly the
--- first #ids members of the set, so reading on starts at index #ids; `complete` says the
--- whole set is read. Every change to a 'qa' set goes through qa_remove / qa_put.
+-- Available agents of a queue with a free slot of one kind (its 'qa' sorted set per
+-- kind, longest idle first), read lazily in growing chunks and cached for this call.
+-- Invariant: QUEUE_AGENTS[q|kind].ids is exactly the first #ids members of the set, so
+-- reading on starts at index #ids; `complete` says the whole set is read. Every change
+-- to a 'qa' set goes through qa_remove / qa_put.
 local QUEUE_AGENTS = {}
 local FIRST_CHUNK = 8
 
--- The i-th (1-based) available agent of `queue`, or nil past the end or SCAN_AGENTS.
-local function queue_agent(queue, i)
+local function qakey(queue, kind)
+  return k('qa', queue, kind)
+end
+
+-- The i-th (1-based) agent of `queue` with room for `kind`, or nil past the end or
+-- SCAN_AGENTS.
+local function queue_agent(queue, kind, i)
   if i > SCAN_AGENTS then return nil end
-  local c = QUEUE_AGENTS[queue]
+  local c = QUEUE_AGENTS[queue .. '|' .. kind]
   if not c then
     c = {ids = {}, complete = false}
-    QUEUE_AGENTS[queue] = c
+    QUEUE_AGENTS[queue .. '|' .. kind] = c
   end
   if i > #c.ids and not c.complete then
     local from = #c.ids
     local want = math.min(math.max(FIRST_CHUNK, from), SCAN_AGENTS - from)
-    local got = redis.call('ZRANGE', k('qa', queue), from, from + want - 1)
+    local got = redis.call('ZRANGE', qakey(queue, kind), from, from + want - 1)
     for _, id in ipairs(got) do c.ids[#c.ids + 1] = id end
     if #got < want then c.complete = true end
   end
   return c.ids[i]
 end
 
-local function qa_remove(queue, agent)
-  redis.call('ZREM', k('qa', queue), agent)
-  local c = QUEUE_AGENTS[queue]
+local function qa_uncache(queue, kind, agent)
+  local c = QUEUE_AGENTS[queue .. '|' .. kind]
   if not c then return end
   for i, id in ipairs(c.ids) do
     if id == agent then table.remove(c.ids, i); return end
   end
 end
 
-local function qa_put(queue, agent, score)
-  qa_remove(queue, agent)
-  redis.call('ZADD', k('qa', queue), score, agent)
-  local c = QUEUE_AGENTS[queue]
+local function qa_remove(queue, kind, agent)
+  redis.call('ZREM', qakey(queue, kind), agent)
+  qa_uncache(queue, kind, agent)
+end
+
+local function qa_put(queue, kind, agent, score)
+  qa_uncache(queue, kind, agent)
+  redis.call('ZADD', qakey(queue, kind), score, agent)
+  local c = QUEUE_AGENTS[queue .. '|' .. kind]
   if not c then return end
-  local rank = redis.call('ZRANK', k('qa', queue), agent)
+  local rank = redis.call('ZRANK', qakey(queue, kind), agent)
   if rank <= #c.ids then table.insert(c.ids, rank + 1, agent) end
 end
 
-local function has_free_slot(a)
-  for _, kind in ipairs(KINDS) do
-    if a.used[kind] < a.cap[kind] then return true end
-  end
-  return false
+local function qa_remove_all(queue, agent)
+  for _, kind in ipairs(KINDS) do qa_remove(queue, kind, agent) end
 end
 
--- An agent is in its queues' available sets exactly while it is available and has a
--- free slot (scored by when it was last offered work), so routing never wades through
--- busy agents.
+-- An agent is in its queues' available set of a kind exactly while it is available and
+-- has a free slot of that kind (scored by when it was last offered work), so routing
+-- never wades through busy agents.
 local function sync_agent(agent)
   local a = agent_state(agent)
-  local wanted = a.status == 'available' and has_free_slot(a)
   local score = redis.call('HGET', k('ag', agent), 'last_offer') or NOW
   for _, q in ipairs(redis.call('SMEMBERS', k('ag', agent, 'queues'))) do
-    if wanted then qa_put(q, agent, score) else qa_remove(q, agent) end
+    for _, kind in ipairs(KINDS) do
+      if a.status == 'available' and a.used[kind] < a.cap[kind] then
+        qa_put(q, kind, agent, score)
+      else
+        qa_remove(q, kind, agent)
+      end
+    end
   end
 end
 

@@ -46,44 +46,38 @@ end
 
 -- The agent to offer `wid` to. An agent that rejected the item is only a fallback,
 -- used (when `fallback_ok`) if no other eligible agent has capacity.
--- Also returns whether any agent had a free slot of this kind, and of any kind, so the
--- caller can stop looking at items nobody can take, and (when no agent was found)
--- whether one that rejected the item could have taken it.
+-- Also returns whether any agent had a free slot of this kind (so the caller can stop
+-- looking at items of this kind) and, when no agent was found, whether one that rejected
+-- the item could have taken it.
 local function pick_agent(wid, queue, kind, skills, fallback_ok)
   local strategy = strategy_of(queue)
   local rejected = k('ri', wid, 'rejected')
   local check_rejected = redis.call('EXISTS', rejected) == 1
   local eligible, fallback = {}, nil
-  local kind_free, any_free = false, false
+  local kind_free = false
   local i = 0
   while true do
     i = i + 1
-    local id = queue_agent(queue, i)
+    local id = queue_agent(queue, kind, i)
     if not id then break end
     local a = agent_state(id)
-    if a.status == 'available' then
-      if a.used[kind] < a.cap[kind] then
-        kind_free, any_free = true, true
-        if has_skills(id, a, skills) then
-          if check_rejected and redis.call('SISMEMBER', rejected, id) == 1 then
-            fallback = fallback or id
-          else
-            if strategy == 'longest_idle' then return id, true, true end
-            table.insert(eligible, id)
-          end
-        end
-      elseif not any_free then
-        for _, other in ipairs(KINDS) do
-          if a.used[other] < a.cap[other] then any_free = true end
+    if a.status == 'available' and a.used[kind] < a.cap[kind] then
+      kind_free = true
+      if has_skills(id, a, skills) then
+        if check_rejected and redis.call('SISMEMBER', rejected, id) == 1 then
+          fallback = fallback or id
+        else
+          if strategy == 'longest_idle' then return id, true end
+          table.insert(eligible, id)
         end
       end
     end
   end
   if #eligible == 0 then
-    if fallback_ok then return fallback, kind_free, any_free end
-    return nil, kind_free, any_free, fallback ~= nil
+    if fallback_ok then return fallback, kind_free end
+    return nil, kind_free, fallback ~= nil
   end
-  return choose(queue, strategy, eligible), true, true
+  return choose(queue, strategy, eligible), true
 end
 
 local function offer(wid, agent)
@@ -107,16 +101,9 @@ local function offer(wid, agent)
     expires_at = iso(expires), outbound = outbound})
 end
 
--- Whether an available agent of `queue` has a free slot of `kind` (agents read lazily).
+-- Whether an available agent of `queue` has a free slot of `kind`.
 local function room_for(queue, kind)
-  local i = 0
-  while true do
-    i = i + 1
-    local id = queue_agent(queue, i)
-    if not id then return false end
-    local a = agent_state(id)
-    if a.status == 'available' and a.used[kind] < a.cap[kind] then return true end
-  end
+  return queue_agent(queue, kind, 1) ~= nil
 end
 
 -- The first SCAN_ITEMS waiting items of each (queue, kind) somebody has room for, in
@@ -154,16 +141,15 @@ local function route(queues)
   -- item go back to an agent who rejected it, once nobody else can take it and the
   -- agent has nothing else to do.
   local made, wants_fallback = 0, false
-  local no_slot_in_queue, no_slot_for_kind = {}, {}
+  local no_slot_for_kind = {}
   for pass = 1, 2 do
     if pass == 2 and not wants_fallback then break end
     for _, c in ipairs(candidates) do
       local wid, queue, kind = c[1], c[3], c.kind
-      if not c.offered and not no_slot_in_queue[queue]
-          and not no_slot_for_kind[queue .. '|' .. kind] then
+      if not c.offered and not no_slot_for_kind[queue .. '|' .. kind] then
         c.skills = c.skills or cjson.decode(redis.call('HGET', k('ri', wid), 'skills'))
-        local agent, kind_free, any_free, rejected_only = pick_agent(wid, queue, kind,
-          c.skills, pass == 2)
+        local agent, kind_free, rejected_only = pick_agent(wid, queue, kind, c.skills,
+          pass == 2)
         if agent then
           offer(wid, agent)
           c.offered = true
@@ -171,7 +157,6 @@ local function route(queues)
         else
           if rejected_only then wants_fallback = true end
           if not kind_free then no_slot_for_kind[queue .. '|' .. kind] = true end
-          if not any_free then no_slot_in_queue[queue] = true end
         end
       end
     end
@@ -218,7 +203,7 @@ end
 
 local function set_away(agent, reason)
   redis.call('HSET', k('ag', agent), 'status', 'away')
-  for _, q in ipairs(agent_queues(agent)) do qa_remove(q, agent) end
+  for _, q in ipairs(agent_queues(agent)) do qa_remove_all(q, agent) end
   if AGENTS[agent] then AGENTS[agent].status = 'away' end
   agent_event(agent, 'agent.status_changed', nil, {status = 'away', reason = reason})
 end
