@@ -18,6 +18,9 @@ from switchboard_schemas.registry import AGENT_COMMAND_MODELS
 from router.routing_config import RoutingConfig, kind_of
 from router.scripts import RouterScripts, ScriptCall
 
+# deadlines applied by one script call: fewer calls, but each call holds Redis longer
+FIRE_PER_CALL = 25
+
 # offer.accept, offer.reject, outbound.dial/skip, item.hold/resume/end/complete
 ITEM_COMMANDS = {t: m for t, m in AGENT_COMMAND_MODELS.items() if t != AgentStatusCommand.TYPE}
 
@@ -131,17 +134,23 @@ class RouterEngine:
     async def item_command(self, event: CloudEvent, cmd: BaseModel) -> str:
         return await self._one(self.plan_command(event, cmd))
 
-    def _fire_call(self, member: str, now_ms: int | None) -> ScriptCall:
-        args = {"member": member, "default_disposition": self._default_disposition}
+    def _fire_call(self, members: Sequence[str], now_ms: int | None) -> ScriptCall:
+        args = {"members": list(members), "default_disposition": self._default_disposition}
         return ScriptCall("fire", args, now_ms=now_ms)
 
     async def fire(self, member: str, now_ms: int | None = None) -> str:
         """Apply one due deadline (a no-op if another replica already did)."""
-        return await self._one(self._fire_call(member, now_ms))
+        [outcome] = (await self._one(self._fire_call([member], now_ms))).split()
+        return outcome
 
     async def fire_many(self, members: Sequence[str], now_ms: int) -> list[str]:
-        """Apply due deadlines in one pipelined round trip."""
-        return await self._scripts.run_calls([self._fire_call(m, now_ms) for m in members])
+        """Apply due deadlines, ``FIRE_PER_CALL`` per script call, all in one round trip;
+        one outcome per member, in order."""
+        calls = [
+            self._fire_call(members[i : i + FIRE_PER_CALL], now_ms)
+            for i in range(0, len(members), FIRE_PER_CALL)
+        ]
+        return [o for outcomes in await self._scripts.run_calls(calls) for o in outcomes.split()]
 
     def workitem_event_handlers(self) -> Mapping[str, tuple[type[BaseModel], Handler]]:
         return {

@@ -1,10 +1,9 @@
--- Fire one deadline, exactly once: whoever removes the member from the sorted set
--- applies the transition, in the same atomic step.
--- A: {member, default_disposition}
-if redis.call('ZREM', DEADLINES, A.member) == 0 then return 'gone' end
-local kind, first, second = string.match(A.member, '^(%a)|([^|]+)|?(.*)$')
-if kind == 'o' then
-  local offer_id, wid = first, second
+-- Fire deadlines, each exactly once: whoever removes a member from the sorted set applies
+-- its transition, in the same atomic step. A call may fire several members (it saves the
+-- per-call cost); each is applied on its own, in the given order, as separate calls would.
+-- A: {members = [...], default_disposition}; returns the outcomes, space-separated.
+
+local function fire_offer(offer_id, wid)
   local item = load_item(wid)
   if not item or item.status ~= 'offered' or item.offer_id ~= offer_id then return 'stale' end
   local agent = item.agent
@@ -17,8 +16,8 @@ if kind == 'o' then
   route({item.queue})
   return 'offer_expired'
 end
-if kind == 'w' then
-  local wid = first
+
+local function fire_wrapup(wid)
   local item = load_item(wid)
   if not item or item.status ~= 'wrap_up' then return 'stale' end
   item_event(wid, 'workitem.wrapup_expired', {agent_id = item.agent})
@@ -28,4 +27,15 @@ if kind == 'w' then
   route(agent_queues(item.agent))
   return 'wrapup_expired'
 end
-return 'unknown_member'
+
+local function fire(member)
+  if redis.call('ZREM', DEADLINES, member) == 0 then return 'gone' end
+  local kind, first, second = string.match(member, '^(%a)|([^|]+)|?(.*)$')
+  if kind == 'o' then return fire_offer(first, second) end
+  if kind == 'w' then return fire_wrapup(first) end
+  return 'unknown_member'
+end
+
+local outcomes = {}
+for i, member in ipairs(A.members) do outcomes[i] = fire(member) end
+return table.concat(outcomes, ' ')
