@@ -13,6 +13,7 @@ stream's order on each Kafka partition.
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 from collections.abc import Sequence
 from typing import cast
@@ -112,6 +113,8 @@ class OutboxRelay:
         self._release = redis.register_script(_RELEASE_LUA)
         self._stopping = asyncio.Event()
         self._hash = KeyHashes()
+        self._renew_at = 0.0  # monotonic time at which the lease is renewed next
+        self._gauge_at = 0.0  # ... and the pending-entries gauge read next
         self.published = 0
 
     async def run(self) -> None:
@@ -120,12 +123,13 @@ class OutboxRelay:
         backoff = 0.05
         while not self._stopping.is_set():
             try:
-                if not await self._lease(keys=[self._lease_key], args=[self._me, self._lease_ms]):
+                if not await self._hold_lease():
                     await self._pause(self._lease_ms / 3000)
                     continue
                 last_id = await self._relay_once(last_id)
                 backoff = 0.05
             except (TimeoutError, RedisError, OSError) as exc:
+                self._renew_at = 0.0  # the lease may have lapsed meanwhile: check it again
                 log.warning("outbox_relay_retrying", error=repr(exc), backoff_s=backoff)
                 await self._pause(backoff)
                 backoff = min(backoff * 2, 2.0)
@@ -133,6 +137,18 @@ class OutboxRelay:
                 log.warning("outbox_publish_failed", error=repr(exc), backoff_s=backoff)
                 await self._pause(backoff)
                 backoff = min(backoff * 2, 2.0)
+
+    async def _hold_lease(self) -> bool:
+        """Take or renew the lease; a holder renews once a third of it has passed, not every
+        round, which saves a Redis round trip per round at high rates."""
+        now = time.monotonic()
+        if now < self._renew_at:
+            return True
+        if await self._lease(keys=[self._lease_key], args=[self._me, self._lease_ms]):
+            self._renew_at = now + self._lease_ms / 3000
+            return True
+        self._renew_at = 0.0
+        return False
 
     async def _relay_once(self, last_id: bytes) -> bytes:
         entries = cast(list[Entry], await self._redis.xrange(self._stream, count=self._batch_size))
@@ -145,7 +161,9 @@ class OutboxRelay:
         await self._redis.xdel(self._stream, *ids)
         self.published += len(ids)
         OUTBOX_PUBLISHED.labels(self._service).inc(len(ids))
-        OUTBOX_PENDING.labels(self._service).set(await self._redis.xlen(self._stream))
+        if time.monotonic() >= self._gauge_at:  # a gauge needs no reading per round
+            self._gauge_at = time.monotonic() + 1.0
+            OUTBOX_PENDING.labels(self._service).set(await self._redis.xlen(self._stream))
         return ids[-1]
 
     async def _publish(self, entries: Sequence[Entry]) -> None:
