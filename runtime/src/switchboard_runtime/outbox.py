@@ -13,6 +13,7 @@ stream's order on each Kafka partition.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 import uuid
 from collections.abc import Sequence
@@ -115,6 +116,7 @@ class OutboxRelay:
         self._hash = KeyHashes()
         self._renew_at = 0.0  # monotonic time at which the lease is renewed next
         self._gauge_at = 0.0  # ... and the pending-entries gauge read next
+        self._acked: list[bytes] = []  # published and acknowledged, deleted next round
         self.published = 0
 
     async def run(self) -> None:
@@ -137,6 +139,9 @@ class OutboxRelay:
                 log.warning("outbox_publish_failed", error=repr(exc), backoff_s=backoff)
                 await self._pause(backoff)
                 backoff = min(backoff * 2, 2.0)
+        if self._acked:  # what is left would only be published again by the next holder
+            with contextlib.suppress(RedisError):
+                await self._redis.xdel(self._stream, *self._acked)
 
     async def _hold_lease(self) -> bool:
         """Take or renew the lease; a holder renews once a third of it has passed, not every
@@ -151,20 +156,30 @@ class OutboxRelay:
         return False
 
     async def _relay_once(self, last_id: bytes) -> bytes:
-        entries = cast(list[Entry], await self._redis.xrange(self._stream, count=self._batch_size))
+        entries = await self._delete_acked_and_read()
         if not entries:
             # Block until something newer than what we last relayed is appended.
             await self._redis.xread({self._stream: last_id}, count=1, block=self._block_ms)
             return last_id
         await self._publish(entries)
-        ids = [entry_id for entry_id, _ in entries]
-        await self._redis.xdel(self._stream, *ids)
-        self.published += len(ids)
-        OUTBOX_PUBLISHED.labels(self._service).inc(len(ids))
+        self._acked = [entry_id for entry_id, _ in entries]
+        self.published += len(entries)
+        OUTBOX_PUBLISHED.labels(self._service).inc(len(entries))
         if time.monotonic() >= self._gauge_at:  # a gauge needs no reading per round
             self._gauge_at = time.monotonic() + 1.0
             OUTBOX_PENDING.labels(self._service).set(await self._redis.xlen(self._stream))
-        return ids[-1]
+        return self._acked[-1]
+
+    async def _delete_acked_and_read(self) -> list[Entry]:
+        """Delete what Kafka acknowledged last round and read the next entries, in one
+        round trip (a round trip can wait behind other clients' scripts in Redis)."""
+        async with self._redis.pipeline(transaction=False) as pipe:
+            if self._acked:
+                pipe.xdel(self._stream, *self._acked)
+            pipe.xrange(self._stream, count=self._batch_size)
+            results = await pipe.execute()
+        self._acked = []
+        return cast(list[Entry], results[-1])
 
     async def _publish(self, entries: Sequence[Entry]) -> None:
         """Publish ``entries`` as one record batch per partition (several if they overflow),

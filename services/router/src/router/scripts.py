@@ -25,6 +25,8 @@ from router.routing_config import RoutingConfig
 ScriptName = Literal["enqueue", "agent_status", "command", "cancel", "fire"]
 SCRIPT_NAMES: tuple[ScriptName, ...] = ("enqueue", "agent_status", "command", "cancel", "fire")
 ClockMs = Callable[[], int]
+# scripts sent to Redis in one pipeline (see RouterScripts.run_calls)
+PIPELINE_CALLS = 50
 
 # KEYS[1], KEYS[2]: a queue's single set of waiting items and of available agents (as
 # routers before per-kind sets kept them); ARGV[1] the tenant hash tag, ARGV[2] the queue.
@@ -146,17 +148,21 @@ class RouterScripts:
         return await self.run_calls([ScriptCall(name, args, cid) for args, cid in calls])
 
     async def run_calls(self, calls: Sequence[ScriptCall]) -> list[str]:
-        """Run the calls in order in one pipelined round trip.
+        """Run the calls in order, pipelined ``PIPELINE_CALLS`` at a time.
 
         Each call is still its own atomic script, executed in the given order; pipelining
-        only saves the waiting between them.
+        only saves the waiting between them. Redis works through a whole pipeline before
+        it serves other clients, so a long one would hold up the outbox relay and the
+        deadline timer: the calls go in slices, one after another.
         """
-        async with self._redis.pipeline(transaction=False) as pipe:
-            for call in calls:
-                argv = self._argv(call.args, call.correlation_id, call.now_ms)
-                await self._scripts[call.name](keys=[self._keys.tag], args=argv, client=pipe)
-            results = await pipe.execute()
-        return [_text(result) for result in results]
+        results: list[str] = []
+        for start in range(0, len(calls), PIPELINE_CALLS):
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for call in calls[start : start + PIPELINE_CALLS]:
+                    argv = self._argv(call.args, call.correlation_id, call.now_ms)
+                    await self._scripts[call.name](keys=[self._keys.tag], args=argv, client=pipe)
+                results += [_text(result) for result in await pipe.execute()]
+        return results
 
 
 def _text(result: object) -> str:
