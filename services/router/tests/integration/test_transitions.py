@@ -5,13 +5,11 @@ from __future__ import annotations
 import pytest
 from switchboard_schemas.agent_events import OfferMade
 
-from .conftest import MakeRouter
 from .routerkit import (
     DEFAULT_DISPOSITION,
     OFFER_MS,
     START_MS,
     WRAPUP_MS,
-    Event,
     Harness,
     finish,
     iso,
@@ -269,70 +267,3 @@ async def test_wrapup_expiry_completes_with_the_default_disposition(router: Harn
     }
     assert (await h.item("x"))["status"] == "completed"
     assert [e.data["work_item_id"] for e in of_type(events, "offer.made")] == ["y"]
-
-
-async def test_items_and_agents_in_single_queue_sets_move_to_their_kinds_sets(
-    router: Harness,
-) -> None:
-    # as a router before per-kind sets left them: one set of items, one of agents per queue
-    h = router
-    assert await h.create("w-chat", "chat", 5) == "queued"
-    assert await h.create("w-task", "task", 8) == "queued"
-    waiting = await h.queued("chat") + await h.queued("task")
-    for queue, kind, wid in (("chat", "chat", "w-chat"), ("task", "async", "w-task")):
-        score = await h.redis.zscore(h.keys.queue(queue, kind), wid)
-        assert score is not None
-        await h.redis.zrem(h.keys.queue(queue, kind), wid)
-        await h.redis.zadd(h.keys.queue_before_kinds(queue), {wid: score})
-    assert await h.status("a1", queues=["email"], capacity={"voice": 0, "chat": 0, "async": 2})
-    for kind in ("voice", "chat", "async"):
-        await h.redis.delete(h.keys.queue_agents("email", kind))
-    await h.redis.zadd(h.keys.queue_agents_before_kinds("email"), {"a1": 1.0})
-
-    assert await h.scripts.split_queues_by_kind(h.config) == 3
-
-    assert await h.queued("chat") + await h.queued("task") == waiting
-    assert await h.redis.zrange(h.keys.queue_agents("email", "async"), 0, -1) == ["a1"]
-    assert await h.redis.zcard(h.keys.queue_agents("email", "chat")) == 0
-    assert not await h.redis.exists(h.keys.queue_before_kinds("chat"))
-    assert not await h.redis.exists(h.keys.queue_agents_before_kinds("email"))
-    assert await h.scripts.split_queues_by_kind(h.config) == 0
-    await h.new_events()
-    assert await h.status("a2", queues=["chat", "task"]) == "available"
-    offers = of_type(await h.new_events(), "offer.made")
-    assert {e.data["work_item_id"] for e in offers} == {"w-chat", "w-task"}
-
-
-async def expiring_offers(h: Harness) -> list[str]:
-    """Three agents with offers about to expire, one spare agent; the due members."""
-    for n in range(3):
-        await h.status(f"a{n}", capacity={"voice": 0, "chat": 0, "async": 2})
-        await h.create(f"x{n}")
-        h.now += 10  # so the agents' idle times differ
-    await h.status("b1", capacity={"voice": 0, "chat": 0, "async": 1})
-    await h.new_events()
-    h.now += OFFER_MS
-    return await h.due()
-
-
-def story(events: list[Event]) -> list[tuple[str, str, dict[str, object]]]:
-    """Events without their ids and offer ids (which differ between tenants)."""
-    return [(e.type, e.key, {k: v for k, v in e.data.items() if k != "offer_id"}) for e in events]
-
-
-async def test_deadlines_fired_together_act_as_if_fired_one_by_one(
-    make_router: MakeRouter,
-) -> None:
-    together, one_by_one = await make_router(None), await make_router(None)
-    due = await expiring_offers(together)
-    assert len(due) == 3
-    assert len(await expiring_offers(one_by_one)) == 3
-
-    outcomes = await together.engine.fire_many([*due, due[0]], together.now)  # one twice
-    singly = [o for _, o in await one_by_one.fire_due()]
-
-    assert outcomes == [*singly, "gone"] == ["offer_expired"] * 3 + ["gone"]
-    events = await together.new_events()
-    assert story(events) == story(await one_by_one.new_events())
-    assert len({e.id for e in events}) == len(events)
-    assert {e.key for e in of_type(events, "offer.made")} == {"a1", "a2", "b1"}
