@@ -90,10 +90,15 @@ class BatchPipeline(Generic[PlanT]):
             self._executor = asyncio.create_task(self._execute_queued(), name="batch-executor")
         await self._queue.put((planned, started, applied))
 
-    async def close(self) -> None:
-        """Apply every submitted batch, then stop the executor."""
+    async def drain(self) -> None:
+        """Wait until every batch submitted so far is applied."""
         if self._executor is not None and not self._executor.done():
             await self._queue.join()
+
+    async def close(self) -> None:
+        """Apply every submitted batch, then stop the executor."""
+        await self.drain()
+        if self._executor is not None:
             self._executor.cancel()
 
     async def _execute_queued(self) -> None:

@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Protocol
 
 import structlog
 from aiokafka import TopicPartition
+from aiokafka.abc import ConsumerRebalanceListener
 from aiokafka.errors import KafkaError
 
 log = structlog.get_logger(__name__)
@@ -73,3 +74,18 @@ class OffsetCommitter:
         while self._task is not None and not self._task.done():
             with contextlib.suppress(asyncio.CancelledError):
                 await asyncio.shield(self._task)
+
+
+class FinishBeforeRevoke(ConsumerRebalanceListener):  # type: ignore[misc]
+    """When the group takes partitions away, first apply what is planned and commit what
+    is applied, so the next owner starts where this one stopped instead of applying the
+    same records alongside it."""
+
+    def __init__(self, finish: Callable[[], Awaitable[None]]) -> None:
+        self._finish = finish
+
+    async def on_partitions_revoked(self, revoked: object) -> None:
+        await self._finish()
+
+    async def on_partitions_assigned(self, assigned: object) -> None:
+        return None

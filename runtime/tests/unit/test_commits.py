@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from aiokafka import TopicPartition
 from aiokafka.errors import CommitFailedError
-from switchboard_runtime.commits import OffsetCommitter
+from switchboard_runtime.commits import FinishBeforeRevoke, OffsetCommitter
 
 
 @dataclass(frozen=True)
@@ -73,3 +73,17 @@ async def test_nothing_applied_means_nothing_committed() -> None:
     committer.applied(consumer, [])
     await committer.flush()
     assert consumer.commits == []
+
+
+async def test_revoked_partitions_wait_for_the_work_in_hand() -> None:
+    finished: list[str] = []
+
+    async def finish() -> None:
+        await asyncio.sleep(0)
+        finished.append("applied and committed")
+
+    listener = FinishBeforeRevoke(finish)
+    await listener.on_partitions_assigned({TopicPartition("a", 0)})
+    assert finished == []
+    await listener.on_partitions_revoked({TopicPartition("a", 0)})
+    assert finished == ["applied and committed"]

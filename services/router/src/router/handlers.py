@@ -10,7 +10,7 @@ from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from switchboard_runtime.batch import BatchPipeline
-from switchboard_runtime.commits import OffsetCommitter
+from switchboard_runtime.commits import FinishBeforeRevoke, OffsetCommitter
 from switchboard_runtime.service import source_record
 
 from router.scripts import ScriptCall
@@ -39,6 +39,11 @@ def register(
     added latency), hundreds at high load (one Redis round trip for all of them).
     """
 
+    async def settle() -> None:
+        """Before partitions move to another replica: apply what is planned, commit it."""
+        await pipeline.drain()
+        await committer.flush()
+
     @broker.subscriber(
         *topics,
         group_id=group_id,
@@ -48,6 +53,7 @@ def register(
         max_records=max_records,
         batch_timeout_ms=batch_timeout_ms,
         fetch_max_wait_ms=fetch_max_wait_ms,
+        listener=FinishBeforeRevoke(settle),
         decoder=_keep_raw,
     )
     async def on_router_batch(msg: KafkaMessage) -> None:
