@@ -1,11 +1,11 @@
 """Applying a whole batch of records at once: decode each, plan each, execute all together.
 
 A service whose every command is one Redis script can plan a batch (one script call per
-record) and execute the plans in one pipelined round trip: each script stays atomic and
-they run in the records' order, so per-partition order holds, while the batch costs
-one wait instead of one per record. The batch's offsets are committed once it is done.
+record) and execute the plans pipelined: each script stays atomic and they run in the
+records' order, so per-partition order holds, while the batch costs a few waits instead
+of one per record.
 
-``submit`` splits this in two stages: the consumer plans batch k+1 while Redis still
+``submit`` works in two stages: the consumer plans batch k+1 while Redis still
 executes batch k. One executor applies the planned batches strictly in the order they
 were submitted (at most ``depth`` wait), and only then reports them applied, so offsets
 are still committed only for records whose scripts ran.
@@ -75,11 +75,6 @@ class BatchPipeline(Generic[PlanT]):
             maxsize=depth
         )
         self._executor: asyncio.Task[None] | None = None
-
-    async def handle_batch(self, records: Sequence[SourceRecord]) -> None:
-        """Apply or dead-letter every record; returns when all of them are done."""
-        started = time.perf_counter()
-        await self._run(await self._plan(records), started)
 
     async def submit(self, records: Sequence[SourceRecord], applied: Applied) -> None:
         """Plan ``records`` now and queue them for execution; ``applied()`` runs once they

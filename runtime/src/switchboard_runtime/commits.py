@@ -15,7 +15,6 @@ owner resumes from the last commit that succeeded.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Protocol
 
@@ -72,8 +71,7 @@ class OffsetCommitter:
     async def flush(self) -> None:
         """Wait until every offset handed over so far is committed (or dropped)."""
         while self._task is not None and not self._task.done():
-            with contextlib.suppress(asyncio.CancelledError):
-                await asyncio.shield(self._task)
+            await asyncio.shield(self._task)
 
 
 class FinishBeforeRevoke(ConsumerRebalanceListener):  # type: ignore[misc]

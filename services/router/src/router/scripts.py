@@ -1,9 +1,9 @@
 """The router's Lua scripts: one atomic script per state transition (DESIGN §4).
 
-Each script is ``lua/lib.lua`` (keys, events, agent state) and ``lua/matching.lua``
-(matching and the shared item moves) followed by its own body. Scripts take the time
-from the caller, so tests can drive them with a fake clock; event ids are a per-call
-nonce plus a counter.
+Each script is the runtime's ``OUTBOX_LUA``, ``lua/lib.lua`` (keys, events, agent
+state) and ``lua/matching.lua`` (matching and the shared item moves) followed by its own
+body. Scripts take the time from the caller, so tests can drive them with a fake clock;
+event ids are a per-call nonce plus a counter.
 """
 
 from __future__ import annotations
@@ -18,46 +18,29 @@ from typing import Any, Literal
 
 from redis.asyncio import Redis
 from redis.commands.core import AsyncScript
+from switchboard_runtime.outbox import OUTBOX_LUA
 from switchboard_runtime.redis_keys import Keys
 
 from router.routing_config import RoutingConfig
 
-ScriptName = Literal["enqueue", "agent_status", "command", "cancel", "fire"]
-SCRIPT_NAMES: tuple[ScriptName, ...] = ("enqueue", "agent_status", "command", "cancel", "fire")
+ScriptName = Literal["enqueue", "agent_status", "command", "cancel", "fire", "split"]
+SCRIPT_NAMES: tuple[ScriptName, ...] = (
+    "enqueue",
+    "agent_status",
+    "command",
+    "cancel",
+    "fire",
+    "split",
+)
 ClockMs = Callable[[], int]
 # scripts sent to Redis in one pipeline (see RouterScripts.run_calls)
 PIPELINE_CALLS = 50
-
-# KEYS[1], KEYS[2]: a queue's single set of waiting items and of available agents (as
-# routers before per-kind sets kept them); ARGV[1] the tenant hash tag, ARGV[2] the queue.
-# Moves every item into the set of its kind and every agent into the sets of the kinds
-# it has a free slot of, atomically; returns how many members moved.
-_SPLIT_QUEUE_LUA = """
-local prefix = ARGV[1] .. ':'
-local r = redis.call('ZRANGE', KEYS[1], 0, -1, 'WITHSCORES')
-for i = 1, #r, 2 do
-  local kind = redis.call('HGET', prefix .. 'ri:' .. r[i], 'kind') or 'async'
-  redis.call('ZADD', prefix .. 'q:' .. ARGV[2] .. ':' .. kind, r[i + 1], r[i])
-end
-local a = redis.call('ZRANGE', KEYS[2], 0, -1, 'WITHSCORES')
-for i = 1, #a, 2 do
-  for _, kind in ipairs({'voice', 'chat', 'async'}) do
-    local f = redis.call('HMGET', prefix .. 'ag:' .. a[i], 'status', 'cap_' .. kind,
-      'used_' .. kind)
-    if f[1] == 'available' and (tonumber(f[3]) or 0) < (tonumber(f[2]) or 0) then
-      redis.call('ZADD', prefix .. 'qa:' .. ARGV[2] .. ':' .. kind, a[i + 1], a[i])
-    end
-  end
-end
-redis.call('DEL', KEYS[1], KEYS[2])
-return (#r + #a) / 2
-"""
 
 
 def _source(name: str) -> str:
     lua = resources.files("router").joinpath("lua")
     parts = ("lib.lua", "matching.lua", f"{name}.lua")
-    return "\n".join(lua.joinpath(part).read_text() for part in parts)
+    return OUTBOX_LUA + "\n".join(lua.joinpath(part).read_text() for part in parts)
 
 
 @dataclass(frozen=True)
@@ -103,15 +86,7 @@ class RouterScripts:
     async def split_queues_by_kind(self, config: RoutingConfig) -> int:
         """Move the items and agents of a configured queue's single sets (as routers before
         per-kind sets kept them) into the sets of their kinds; returns how many moved."""
-        split = self._redis.register_script(_SPLIT_QUEUE_LUA)
-        moved = 0
-        for queue in config.queues:
-            keys = [
-                self._keys.queue_before_kinds(queue),
-                self._keys.queue_agents_before_kinds(queue),
-            ]
-            moved += int(await split(keys=keys, args=[self._keys.tag, queue]))
-        return moved
+        return sum([int(await self.run("split", {"queue": q})) for q in config.queues])
 
     def _argv(
         self, args: dict[str, Any], correlation_id: str | None, now_ms: int | None

@@ -1,4 +1,5 @@
--- Shared prelude of every router script. Pasted in front of each script body.
+-- Shared prelude of every router script (after runtime's OUTBOX_LUA, which defines
+-- outbox_add). Pasted in front of each script body.
 --
 -- KEYS[1]  the tenant hash tag, e.g. "{sb:default}"; every key below is built from it,
 --          so a script touches one Redis Cluster slot (see switchboard_runtime.redis_keys).
@@ -62,7 +63,7 @@ local function emit(topic, key, ce_type, subject, data)
     type = ce_type, time = NOW_ISO, datacontenttype = 'application/json', tenantid = TENANT,
     subject = subject, data = data}
   if CORRELATION ~= '' then event.correlationid = CORRELATION end
-  redis.call('XADD', OUTBOX, '*', 't', topic, 'k', key, 'v', cjson.encode(event), 'y', ce_type)
+  outbox_add(OUTBOX, topic, key, cjson.encode(event), ce_type)
 end
 
 local function agent_event(agent, ce_type, wid, data)
