@@ -100,12 +100,23 @@ class BatchPipeline(Generic[PlanT]):
         while True:
             planned, started, applied = await self._queue.get()
             try:
-                await self._run(planned, started)
+                await self._run_until_done(planned, started)
                 applied()
-            except Exception:  # the executor must outlive any one batch
-                log.exception("batch_executor_failed")
             finally:
                 self._queue.task_done()
+
+    async def _run_until_done(self, planned: list[Planned[PlanT]], started: float) -> None:
+        """Run one batch; should that ever fail outside the isolation below (a bug), retry
+        it rather than move on: a later batch's commit would pass its records."""
+        backoff = 0.05
+        while True:
+            try:
+                await self._run(planned, started)
+                return
+            except Exception as exc:
+                log.exception("batch_executor_failed", error=repr(exc), backoff_s=backoff)
+            await asyncio.sleep(backoff)
+            backoff = min(backoff * 2, MAX_BACKOFF_S)
 
     async def _plan(self, records: Sequence[SourceRecord]) -> list[Planned[PlanT]]:
         planned: list[Planned[PlanT]] = []
@@ -119,6 +130,9 @@ class BatchPipeline(Generic[PlanT]):
                 planned.append(Planned(record, event, self._planners[event.type](event, payload)))
             except CommandInvalid as invalid:
                 await decoder.dead_letter(record, invalid.error, invalid.detail, event.type)
+            except Exception as exc:  # a planner bug costs only this record
+                log.exception("command_plan_failed", error=repr(exc), ce_id=event.id)
+                await decoder.dead_letter(record, "processing_error", repr(exc), event.type)
         return planned
 
     async def _run(self, planned: list[Planned[PlanT]], started: float) -> None:
@@ -134,7 +148,10 @@ class BatchPipeline(Generic[PlanT]):
         backoff = 0.05
         while True:
             try:
-                return await self._execute([p.plan for p in planned])
+                outcomes = await self._execute([p.plan for p in planned])
+                if len(outcomes) != len(planned):
+                    raise RuntimeError(f"{len(outcomes)} outcomes for {len(planned)} plans")
+                return outcomes
             except TRANSIENT_ERRORS as exc:
                 log.warning(
                     "batch_waiting_for_infrastructure",
@@ -153,7 +170,7 @@ class BatchPipeline(Generic[PlanT]):
         while True:
             try:
                 [outcome] = await self._execute([item.plan])
-                return outcome
+                return str(outcome)
             except TRANSIENT_ERRORS:
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, MAX_BACKOFF_S)

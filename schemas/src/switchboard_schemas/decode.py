@@ -11,7 +11,7 @@ from pydantic import BaseModel, ValidationError
 from switchboard_schemas.envelope import CloudEvent
 
 RejectionKind = Literal[
-    "oversized", "not_json", "not_cloudevent", "unknown_type", "schema_violation"
+    "oversized", "not_json", "not_cloudevent", "unknown_type", "schema_violation", "undecodable"
 ]
 MAX_DETAIL = 1000
 
@@ -55,7 +55,7 @@ def _parse_object(raw: bytes) -> dict[str, Any]:
     except UnicodeDecodeError as exc:
         raise MessageRejected("not_json", f"not UTF-8: {exc.reason} at byte {exc.start}") from None
     except (ValueError, RecursionError) as exc:
-        raise MessageRejected("not_json", f"not JSON: {exc}") from None
+        raise MessageRejected("not_json", f"not JSON: {exc!r}") from None
     if not isinstance(value, dict):
         raise MessageRejected("not_json", f"expected a JSON object, got {type(value).__name__}")
     return value
@@ -70,9 +70,24 @@ def decode_command(
 ) -> tuple[CloudEvent, BaseModel]:
     """Check, in order: size, UTF-8 JSON object, CloudEvent, ``type`` in ``allowed``, ``data``.
 
-    Raises :class:`MessageRejected` at the first failed check. ``data`` is validated
-    with ``context={"default_region": default_region}``.
+    Raises :class:`MessageRejected` at the first failed check, and for any other
+    exception while decoding (``undecodable``, naming it): one bad record can only ever
+    cost itself. ``data`` is validated with ``context={"default_region": default_region}``.
     """
+    try:
+        return _decode(raw, allowed, max_bytes, default_region)
+    except MessageRejected:
+        raise
+    except Exception as exc:  # a validator or parser bug: the record goes to the DLQ
+        raise MessageRejected("undecodable", f"decoding failed: {exc!r}") from None
+
+
+def _decode(
+    raw: bytes,
+    allowed: Mapping[str, type[BaseModel]],
+    max_bytes: int,
+    default_region: str | None,
+) -> tuple[CloudEvent, BaseModel]:
     if len(raw) > max_bytes:
         raise MessageRejected("oversized", f"{len(raw)} bytes exceeds the limit of {max_bytes}")
     obj = _parse_object(raw)
@@ -89,4 +104,7 @@ def decode_command(
         payload = model.model_validate(event.data, context={"default_region": default_region})
     except ValidationError as exc:
         raise MessageRejected("schema_violation", describe_errors(exc, "data"), event) from None
+    except Exception as exc:
+        detail = f"data: validation failed: {exc!r}"
+        raise MessageRejected("schema_violation", detail, event) from None
     return event, payload

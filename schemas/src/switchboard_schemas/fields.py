@@ -40,13 +40,47 @@ class WireModel(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-def _to_utc(value: datetime) -> datetime:
-    return value.astimezone(UTC)
+# The range every date on the wire must lie in. Dates near year 1 or 9999 overflow
+# when converted between time zones; nothing a contact center schedules lies outside.
+EARLIEST_TIME = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST_TIME = datetime(2200, 1, 1, tzinfo=UTC)
+
+
+# Validation context for records read back from storage: they were checked when they
+# came in, perhaps under older rules, and a read must never fail on what was stored.
+STORED: dict[str, bool] = {"stored": True}
+
+
+def _is_stored(info: ValidationInfo) -> bool:
+    return isinstance(info.context, dict) and info.context.get("stored") is True
+
+
+def _to_utc(value: datetime, info: ValidationInfo) -> datetime:
+    """``value`` in UTC, or a ``datetime_range`` validation error naming the range
+    (not for stored records, see ``STORED``: those are kept as they are)."""
+    try:
+        utc: datetime | None = value.astimezone(UTC)
+    except OverflowError:
+        utc = None
+    if _is_stored(info):
+        return value if utc is None else utc
+    if utc is None or not EARLIEST_TIME <= utc < LATEST_TIME:
+        raise PydanticCustomError(
+            "datetime_range",
+            "must lie between {earliest} and {latest} (UTC)",
+            {"earliest": "1970-01-01T00:00:00Z", "latest": "2200-01-01T00:00:00Z"},
+        )
+    return utc
 
 
 def format_time(value: datetime) -> str:
-    """RFC 3339 in UTC with a ``Z`` suffix, e.g. ``2025-01-31T09:30:00Z``."""
-    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    """RFC 3339 in UTC with a ``Z`` suffix, e.g. ``2025-01-31T09:30:00Z`` (a stored date
+    too close to the ends of the calendar for UTC keeps its own offset)."""
+    try:
+        value = value.astimezone(UTC)
+    except OverflowError:
+        return value.isoformat()
+    return value.isoformat().replace("+00:00", "Z")
 
 
 UtcDatetime = Annotated[
@@ -54,7 +88,24 @@ UtcDatetime = Annotated[
     AfterValidator(_to_utc),
     PlainSerializer(format_time, return_type=str, when_used="json"),
 ]
-"""A timezone-aware datetime (naive ones are rejected), kept and serialised in UTC."""
+"""A timezone-aware datetime (naive ones are rejected) from 1970 up to (not including)
+2200, kept and serialised in UTC."""
+
+
+def _stored_utc(value: datetime) -> datetime:
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        return value
+
+
+RecordedDatetime = Annotated[
+    AwareDatetime,
+    AfterValidator(_stored_utc),
+    PlainSerializer(format_time, return_type=str, when_used="json"),
+]
+"""A timezone-aware datetime of a stored record or a view of one: in UTC, never refused
+(what came in was range-checked as ``UtcDatetime`` then, perhaps under older rules)."""
 
 
 def _id(description: str) -> Any:

@@ -16,7 +16,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
-from switchboard_schemas.fields import UtcDatetime
+from switchboard_schemas.fields import RecordedDatetime
 
 
 class Status(StrEnum):
@@ -45,18 +45,18 @@ class Attempt(BaseModel):
     model_config = ConfigDict(frozen=True, extra="ignore")
 
     attempt: int = Field(description="1 for the first attempt.")
-    scheduled_at: UtcDatetime = Field(description="When the attempt is (was) due.")
+    scheduled_at: RecordedDatetime = Field(description="When the attempt is (was) due.")
     work_item_id: str | None = Field(
         None, description="The attempt's outbound work item, once it was created."
     )
-    queued_at: UtcDatetime | None = Field(None, description="When the work item was created.")
-    started_at: UtcDatetime | None = Field(None, description="When an agent dialed it.")
+    queued_at: RecordedDatetime | None = Field(None, description="When the work item was created.")
+    started_at: RecordedDatetime | None = Field(None, description="When an agent dialed it.")
     agent_id: str | None = Field(None, description="The agent who dialed it.")
     disposition_code: str | None = Field(None, description="Disposition the agent chose.")
     outcome: str | None = Field(
         None, description="What the dialer reported (callback.dial_outcome), e.g. no_answer."
     )
-    ended_at: UtcDatetime | None = Field(None, description="When its work item closed.")
+    ended_at: RecordedDatetime | None = Field(None, description="When its work item closed.")
     result: str | None = Field(
         None, description="How the attempt ended: retry, completed, failed, missed, cancelled."
     )
@@ -79,11 +79,11 @@ class CallbackRecord(BaseModel):
     sub_type: str | None = None
     channel: str = Field(description="Channel the request came in on.")
     skills: list[str] = Field(default_factory=list)
-    scheduled_at: UtcDatetime = Field(description="When the first attempt was due.")
-    window_end: UtcDatetime | None = None
-    created_at: UtcDatetime
-    updated_at: UtcDatetime
-    closed_at: UtcDatetime | None = None
+    scheduled_at: RecordedDatetime = Field(description="When the first attempt was due.")
+    window_end: RecordedDatetime | None = None
+    created_at: RecordedDatetime
+    updated_at: RecordedDatetime
+    closed_at: RecordedDatetime | None = None
     close_reason: str | None = None
     correlation_id: str | None = None
     fingerprint: str = ""

@@ -15,6 +15,7 @@ from typing import Any, Literal, cast
 from redis.asyncio import Redis
 from switchboard_runtime.outbox import OUTBOX_LUA
 from switchboard_runtime.redis_keys import Keys
+from switchboard_schemas.fields import STORED
 
 from callback.model import CallbackRecord
 from callback.transition import Transition
@@ -133,7 +134,8 @@ class CallbackStore:
         doc, version = cast(list[bytes | None], found)
         if doc is None or version is None:
             return Loaded(None)
-        return Loaded(CallbackRecord.model_validate_json(doc), version.decode())
+        record = CallbackRecord.model_validate_json(doc, context=STORED)
+        return Loaded(record, version.decode())
 
     async def open_callback(self, queue: str, phone: str) -> str | None:
         """The open callback for this number in this queue, if there is one."""

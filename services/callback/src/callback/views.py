@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from pydantic import BaseModel, Field
-from switchboard_schemas.fields import UtcDatetime
+from switchboard_schemas.fields import STORED, RecordedDatetime
 
 from callback.model import Attempt, CallbackRecord, Source, Status
 
@@ -31,13 +31,13 @@ class CallbackView(BaseModel):
     sub_type: str | None = None
     channel: str = Field(description="Channel the request came in on.")
     skills: list[str]
-    scheduled_at: UtcDatetime = Field(description="When the first attempt was due.")
-    window_end: UtcDatetime | None = Field(
+    scheduled_at: RecordedDatetime = Field(description="When the first attempt was due.")
+    window_end: RecordedDatetime | None = Field(
         None, description="After this the callback is not attempted any more (missed)."
     )
-    created_at: UtcDatetime
-    updated_at: UtcDatetime
-    closed_at: UtcDatetime | None = None
+    created_at: RecordedDatetime
+    updated_at: RecordedDatetime
+    closed_at: RecordedDatetime | None = None
     close_reason: str | None = Field(
         None,
         description="Disposition code (completed), attempts_exhausted, window_end_passed, "
@@ -47,7 +47,7 @@ class CallbackView(BaseModel):
 
 
 def view_of(record: CallbackRecord) -> CallbackView:
-    return CallbackView.model_validate(record.model_dump(exclude=_HIDDEN))
+    return CallbackView.model_validate(record.model_dump(exclude=_HIDDEN), context=STORED)
 
 
 class RejectedRow(BaseModel):
@@ -78,8 +78,8 @@ class CampaignView(BaseModel):
     loaded: int
     merged: int
     rejected: int
-    created_at: UtcDatetime
-    updated_at: UtcDatetime
+    created_at: RecordedDatetime
+    updated_at: RecordedDatetime
 
 
 def campaign_view(campaign_id: str, fields: Mapping[str, str]) -> CampaignView:

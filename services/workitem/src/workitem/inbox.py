@@ -37,6 +37,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from switchboard_schemas.enums import WorkItemStatus as S
 from switchboard_schemas.enums import WorkItemType as T
+from switchboard_schemas.fields import STORED
 from switchboard_schemas.workitem import WorkItem
 
 from workitem.store import StoredItem
@@ -102,7 +103,10 @@ def due_label(due_at: datetime | None, now: datetime, tz: ZoneInfo) -> str | Non
         return None
     if due_at < now:
         return "Overdue"
-    due_day = due_at.astimezone(tz).date()
+    try:
+        due_day = due_at.astimezone(tz).date()
+    except OverflowError:  # a stored date at the end of the calendar: its own day is fine
+        due_day = due_at.date()
     today = now.astimezone(tz).date()
     if due_day == today:
         return "Today"
@@ -163,7 +167,7 @@ def build_inbox(
     for record in records:
         if record.status not in INBOX_STATUSES or record.agent_id != agent_id:
             continue  # left the Inbox after the index was read
-        item = WorkItem.model_validate(record.item)
+        item = WorkItem.model_validate(record.item, context=STORED)
         if item.outbound:
             outbound.append(item)
         elif status in ("all", record.status):

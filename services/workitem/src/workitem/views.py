@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 from switchboard_schemas.enums import Channel, WorkItemType
-from switchboard_schemas.fields import UtcDatetime
+from switchboard_schemas.fields import STORED, RecordedDatetime
 from switchboard_schemas.workitem import WorkItem
 
 from workitem.store import StoredItem
@@ -56,7 +56,7 @@ def view_of(stored: StoredItem) -> WorkItemView:
         "archived_at": stored.archived_at,
         "history": stored.history,
     }
-    return WorkItemView.model_validate(data)
+    return WorkItemView.model_validate(data, context=STORED)
 
 
 class InboxItemView(BaseModel):
@@ -73,7 +73,7 @@ class InboxItemView(BaseModel):
     priority: int = Field(description="1 Critical, 2 High, 3 Medium, 5 Normal, 8 Low.")
     channel: Channel
     sub_type: str | None
-    due_at: UtcDatetime | None
+    due_at: RecordedDatetime | None
     due_label: str | None = Field(
         description="Overdue, Today, Tomorrow or the local due date (YYYY-MM-DD) in the "
         "requested time zone; null without a due date."
@@ -83,8 +83,8 @@ class InboxItemView(BaseModel):
     customer_name: str | None = None
     customer_phone: str | None = Field(None, description="E.164 number to dial.")
     attempt: int | None = Field(None, description="Outbound items: which attempt this is.")
-    created_at: UtcDatetime
-    updated_at: UtcDatetime
+    created_at: RecordedDatetime
+    updated_at: RecordedDatetime
 
 
 class InboxView(BaseModel):

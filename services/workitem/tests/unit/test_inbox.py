@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 from fastapi import FastAPI
+from pydantic import ValidationError
 from switchboard_schemas.workitem import CreateWorkItem, WorkItem
 from workitem.inbox import (
     InboxFilter,
@@ -263,3 +264,23 @@ async def test_http_invalid_tz_or_status_is_422_naming_it(
     response = await get(f"/v1/agents/{AGENT}/inbox", **params)
     assert response.status_code == 422
     assert [err["loc"] for err in response.json()["detail"]] == [["query", field]]
+
+
+@pytest.mark.parametrize("tz", ["Asia/Tokyo", "Europe/Paris", "Pacific/Kiritimati", "UTC"])
+def test_an_item_stored_due_at_the_end_of_the_calendar_still_reads(tz: str) -> None:
+    """Accepted before dates were range-checked: the Inbox must still answer."""
+    stored = record("active", work_item_id="far")
+    stored.item["due_at"] = "9999-12-31T23:59:59Z"
+    inbox = build_inbox(AGENT, [stored], status="all", tz=ZoneInfo(tz), now=NOW)
+    assert inbox.items[0].due_label == "9999-12-31"
+    assert inbox.model_dump(mode="json")["items"][0]["due_at"] == "9999-12-31T23:59:59Z"
+
+
+@pytest.mark.parametrize(
+    "due", ["9999-12-31T23:59:59-01:00", "0001-01-01T00:00:00+01:00", "2200-01-01T00:00:00Z"]
+)
+def test_a_new_item_due_out_of_range_is_refused_naming_due_at(due: str) -> None:
+    with pytest.raises(ValidationError) as refused:
+        CreateWorkItem.model_validate({"type": "task", "due_at": due})
+    [error] = refused.value.errors()
+    assert (error["loc"], error["type"]) == (("due_at",), "datetime_range")
