@@ -10,8 +10,10 @@ from pathlib import Path
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from redis import Redis as SyncRedis
 from redis.asyncio import Redis
 from router.scripts import RouterScripts, Timing
+from switchboard_runtime.atomic import FixedGeneration
 from switchboard_runtime.redis_keys import Keys
 from switchboard_schemas.topics import AGENT_COMMANDS, WORKITEM_EVENTS
 
@@ -106,7 +108,18 @@ def _scripts(run: Run) -> RouterScripts:
     timing = Timing(
         offer_timeout_ms=int(run.router.offer_timeout_s * 1000), wrapup_timeout_ms=600_000
     )
-    return RouterScripts(redis, run.keys, timing, lambda: int(time.time() * 1000))
+    generation = FixedGeneration(run.keys.generation(), _marker(run))
+    return RouterScripts(redis, run.keys, timing, lambda: int(time.time() * 1000), generation)
+
+
+def _marker(run: Run) -> str | None:
+    """The generation the running router established."""
+    client = SyncRedis.from_url(run.brokers.redis, decode_responses=True)
+    try:
+        value = client.get(run.keys.generation())
+        return value if isinstance(value, str) else None
+    finally:
+        client.close()
 
 
 def throughput(run: Run, n: int) -> float:

@@ -9,7 +9,8 @@ from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-Check = Callable[[], Awaitable[bool]]
+# A check answers True when fine; False, or a reason such as "redis_state_lost", when not.
+Check = Callable[[], Awaitable[bool | str]]
 
 
 def health_router(checks: Mapping[str, Check], timeout: float = 2.5) -> APIRouter:
@@ -25,10 +26,10 @@ def health_router(checks: Mapping[str, Check], timeout: float = 2.5) -> APIRoute
         names = list(checks)
         results = await asyncio.gather(*(_bounded(checks[n], timeout) for n in names))
         status = dict(zip(names, results, strict=True))
-        ok = all(results)
+        ok = all(r is True for r in results)
         body = {
             "status": "ready" if ok else "not_ready",
-            "checks": {n: "ok" if r else "failing" for n, r in status.items()},
+            "checks": {n: _shown(r) for n, r in status.items()},
         }
         return JSONResponse(body, status_code=200 if ok else 503)
 
@@ -39,7 +40,13 @@ def health_router(checks: Mapping[str, Check], timeout: float = 2.5) -> APIRoute
     return router
 
 
-async def _bounded(check: Check, timeout: float) -> bool:
+def _shown(result: bool | str) -> str:
+    if result is True:
+        return "ok"
+    return result or "failing"
+
+
+async def _bounded(check: Check, timeout: float) -> bool | str:
     try:
         async with asyncio.timeout(timeout):
             return await check()

@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import Iterable
 
 import structlog
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from switchboard_runtime.settings import CommonSettings
@@ -70,3 +70,24 @@ async def kafka_answers(producer: AIOKafkaProducer, timeout: float = 2.0) -> boo
     except Exception:
         return False
     return bool(metadata.brokers())
+
+
+async def has_committed_offsets(
+    settings: CommonSettings, group_id: str, topics: Iterable[str]
+) -> bool:
+    """Whether ``group_id`` has committed an offset on any partition of ``topics``."""
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=settings.kafka_bootstrap_servers,
+        group_id=group_id,
+        enable_auto_commit=False,
+    )
+    await consumer.start()  # no subscription: it never joins the group
+    try:
+        await consumer.topics()  # fetches the cluster's metadata
+        for topic in sorted(set(topics)):
+            for partition in sorted(consumer.partitions_for_topic(topic) or ()):
+                if await consumer.committed(TopicPartition(topic, partition)) is not None:
+                    return True
+        return False
+    finally:
+        await consumer.stop()

@@ -40,9 +40,9 @@ TYPE_HEADER = "sb-type"
 OUTBOX_LUA = """
 local function outbox_add(stream, topic, key, value, ce_type)
   if ce_type then
-    redis.call('XADD', stream, '*', 't', topic, 'k', key, 'v', value, 'y', ce_type)
+    call('XADD', stream, '*', 't', topic, 'k', key, 'v', value, 'y', ce_type)
   else
-    redis.call('XADD', stream, '*', 't', topic, 'k', key, 'v', value)
+    call('XADD', stream, '*', 't', topic, 'k', key, 'v', value)
   end
 end
 """

@@ -124,9 +124,10 @@ class CommandPipeline:
 
     def _handled_type(self, headers: tuple[tuple[str, bytes], ...], raw: bytes) -> bool:
         """False only for a type we don't handle, named by the ``sb-type`` header or by
-        well-formed JSON (bad input: True, so that decoding dead-letters it)."""
+        well-formed JSON (bad input: True, so that decoding dead-letters it; a header
+        without a value names nothing: the JSON decides)."""
         for name, value in headers:
-            if name == TYPE_HEADER:
+            if name == TYPE_HEADER and value is not None:  # Kafka header values are nullable
                 return value.decode(errors="replace") in self._models
         if len(raw) > self._max_bytes:
             return True

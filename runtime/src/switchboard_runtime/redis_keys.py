@@ -27,6 +27,11 @@ class Keys:
         """Hash: what an idempotent request (HTTP Idempotency-Key, CloudEvent id) produced."""
         return f"{self.tag}:req:{scope}:{request_key}"
 
+    def generation(self) -> str:
+        """String: ``init:<id>`` or ``reset:<id>``, the generation of the tenant's state
+        (see switchboard_runtime.generation); gone when the store lost its state."""
+        return f"{self.tag}:generation"
+
     def outbox(self, service: str) -> str:
         """Stream: events written atomically with a state change, waiting for the relay."""
         return f"{self.tag}:outbox:{service}"

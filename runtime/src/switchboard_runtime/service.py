@@ -19,16 +19,25 @@ import structlog
 from aiokafka import AIOKafkaProducer
 from aiokafka.structs import ConsumerRecord
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 from redis.exceptions import RedisError
 
+from switchboard_runtime.atomic import StateLost
 from switchboard_runtime.dlq import SourceRecord
+from switchboard_runtime.generation import Generation, GenerationWatch
 from switchboard_runtime.health import Check, health_router
-from switchboard_runtime.kafka import ensure_topics, kafka_answers, make_producer
+from switchboard_runtime.http import validation_failed
+from switchboard_runtime.kafka import (
+    ensure_topics,
+    has_committed_offsets,
+    kafka_answers,
+    make_producer,
+)
 from switchboard_runtime.logs import FastStreamLogger
 from switchboard_runtime.outbox import OutboxRelay
 from switchboard_runtime.pipeline import CommandPipeline
@@ -59,10 +68,21 @@ class Worker(Protocol):
 
 
 def redis_client(settings: CommonSettings) -> Redis:
-    """A Redis client for the service (connects lazily, on first use)."""
-    return Redis.from_url(
-        settings.redis_url, socket_timeout=5, socket_connect_timeout=2, health_check_interval=10
+    """A Redis client for the service (connects lazily, on first use).
+
+    Its pool opens at most ``REDIS_MAX_CONNECTIONS``; a burst beyond that waits for a
+    free connection (at most ``REDIS_POOL_TIMEOUT_SECONDS``) instead of failing, so a
+    503 means Redis is unreachable or stuck, not merely busy.
+    """
+    pool = BlockingConnectionPool.from_url(
+        settings.redis_url,
+        max_connections=settings.redis_max_connections,
+        timeout=settings.redis_pool_timeout_seconds,
+        socket_timeout=5,
+        socket_connect_timeout=2,
+        health_check_interval=10,
     )
+    return Redis.from_pool(pool)
 
 
 def source_record(raw: ConsumerRecord[bytes, bytes]) -> SourceRecord:
@@ -90,17 +110,22 @@ class ServiceRuntime:
         relay_outbox: bool = True,
         hooks: Hooks | None = None,
         workers: Sequence[Worker] = (),
-        redis: Redis | None = None,
+        generation: Generation | None = None,
     ) -> None:
+        """``generation`` (with the Redis client the service's stores use): by default a
+        new client, and the generation of this service's tenant."""
         self.settings = settings
         self.service = service
         self.keys = Keys(settings.tenant_id)
-        self.redis: Redis = redis if redis is not None else redis_client(settings)
+        if generation is None:
+            generation = Generation(redis_client(settings), self.keys, [service])
+        self.generation = generation
+        self.redis: Redis = generation.redis
         self._topics = list(topics)
         self._register = register_subscribers
         self._relay_outbox = relay_outbox
         self._hooks = hooks or Hooks()
-        self._workers = list(workers)
+        self._workers = [*workers, GenerationWatch(self.generation, self._never_consumed)]
         self.producer: AIOKafkaProducer | None = None
         self.broker: KafkaBroker | None = None
         self.relay: OutboxRelay | None = None
@@ -137,6 +162,8 @@ class ServiceRuntime:
 
     async def _connect_once(self) -> None:
         await self.redis.ping()
+        if not await self.generation.establish(self._never_consumed):
+            raise StateLost("the store lost its state (see the redis_state_lost line)")
         for hook in self._hooks.on_connected:
             await hook()
         await ensure_topics(self.settings, self._topics)
@@ -163,6 +190,13 @@ class ServiceRuntime:
             self._register(broker, self.producer)
             await broker.start()
             self.broker = broker
+
+    async def _never_consumed(self) -> bool:
+        """Whether this service's consumer group has committed nothing on any of its
+        topics: a new deployment (or one that never consumed), not a wiped store."""
+        if self._register is None:
+            return True
+        return not await has_committed_offsets(self.settings, self.group_id, self._topics)
 
     async def _close_producer(self) -> None:
         if self.producer is not None and self.relay is None:
@@ -203,7 +237,17 @@ class ServiceRuntime:
         async def started_ok() -> bool:
             return self.started.is_set()
 
-        return {"redis": redis_ok, "kafka": kafka_ok, "started": started_ok}
+        async def state_ok() -> bool | str:
+            if self.generation.lost:
+                return "redis_state_lost"
+            return self.generation.current is not None
+
+        return {
+            "redis": redis_ok,
+            "redis_state": state_ok,
+            "kafka": kafka_ok,
+            "started": started_ok,
+        }
 
     @contextlib.asynccontextmanager
     async def lifespan(self, _app: FastAPI) -> AsyncIterator[None]:
@@ -224,10 +268,12 @@ async def _storage_unavailable(_request: Request, exc: Exception) -> JSONRespons
 
 
 def service_app(runtime: ServiceRuntime, title: str) -> FastAPI:
-    """An ASGI app whose lifespan runs ``runtime``, with the health and metrics routes."""
+    """An ASGI app whose lifespan runs ``runtime``, with the health and metrics routes;
+    a RedisError is a 503, and a 422 is always valid JSON (see ``validation_failed``)."""
     app = FastAPI(title=title, version="0.1.0", lifespan=runtime.lifespan)
     app.include_router(health_router(runtime.checks()))
     app.add_exception_handler(RedisError, _storage_unavailable)
+    app.add_exception_handler(RequestValidationError, validation_failed)
     app.state.runtime = runtime
     return app
 

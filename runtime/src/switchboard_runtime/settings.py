@@ -17,6 +17,20 @@ class CommonSettings(BaseSettings):
         "127.0.0.1:9092", description="Comma-separated Kafka bootstrap servers."
     )
     redis_url: str = Field("redis://127.0.0.1:6379/0", description="Redis (or Valkey) URL.")
+    redis_max_connections: int = Field(
+        100,
+        ge=1,
+        le=10_000,
+        description="Most Redis connections the service opens; past that a request waits "
+        "for a free one (up to REDIS_POOL_TIMEOUT_SECONDS).",
+    )
+    redis_pool_timeout_seconds: float = Field(
+        5,
+        gt=0,
+        le=60,
+        description="Longest a request waits for a free Redis connection before it is "
+        "answered 503 (storage unavailable).",
+    )
     tenant_id: str = Field(
         "default",
         pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$",

@@ -17,7 +17,8 @@ from aiokafka.structs import ConsumerRecord
 from redis.asyncio import Redis
 from structlog.testing import capture_logs
 from switchboard_runtime.kafka import make_producer
-from switchboard_runtime.outbox import OUTBOX_LUA, OutboxRelay
+from switchboard_runtime.atomic import AtomicScript, FixedGeneration
+from switchboard_runtime.outbox import OutboxRelay
 from switchboard_runtime.redis_keys import Keys
 from switchboard_runtime.settings import CommonSettings
 from switchboard_runtime.testing import Brokers, KafkaTap, Match, cloud_event, eventually
@@ -28,14 +29,16 @@ pytestmark = pytest.mark.integration
 
 SERVICE = "rt-outbox"
 CONTENT_TYPE = ("content-type", b"application/cloudevents+json")
-# What a service script does: OUTBOX_LUA pasted in, then outbox_add(...) after the state change.
-APPEND_LUA = OUTBOX_LUA + "\noutbox_add(KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4])\nreturn 1\n"
+# What a service script does: outbox_add(...) after the state change.
+APPEND_LUA = "outbox_add(KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4] ~= '' and ARGV[4] or nil)"
+GENERATION = "init:outbox-tests"
 
 
 @dataclass(frozen=True)
 class Outbox:
     stream: str
     lease: str
+    generation: str
 
 
 @dataclass(frozen=True)
@@ -49,7 +52,7 @@ class Written:
 def fresh_outbox() -> Outbox:
     """The outbox stream and lease of a tenant nobody else uses."""
     keys = Keys(f"t{uuid.uuid4().hex[:16]}")
-    return Outbox(keys.outbox(SERVICE), keys.outbox_lease(SERVICE))
+    return Outbox(keys.outbox(SERVICE), keys.outbox_lease(SERVICE), keys.generation())
 
 
 async def append(
@@ -68,10 +71,10 @@ async def append(
         "data": {"seq": seq},
     }
     value = json.dumps(event).encode()
-    args: list[str | bytes] = [topic, key, value]
-    if typed:
-        args.append("test.happened")
-    await redis.register_script(APPEND_LUA)(keys=[outbox.stream], args=args)
+    args = [topic, key, value.decode(), "test.happened" if typed else ""]
+    await redis.set(outbox.generation, GENERATION)
+    script = AtomicScript(redis, APPEND_LUA, FixedGeneration(outbox.generation, GENERATION))
+    await script([outbox.stream], args)
     return Written(key, seq, event_id, value)
 
 

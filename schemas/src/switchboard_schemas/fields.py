@@ -23,7 +23,12 @@ from pydantic_core import PydanticCustomError
 from switchboard_schemas.enums import Priority
 from switchboard_schemas.phone import PhoneNumberError, normalize_phone
 
-ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]*$"
+# Ids become parts of Redis key names, which are joined with ':' and carry a '{...}' hash
+# tag: an id is 1-128 of letters, digits, '.', '_' and '-', starting with a letter or
+# digit, so no id can spell another key ('T-1:history'), a hash tag, whitespace or a
+# control character.
+ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
+ID_MAX_LENGTH = 128
 QUEUE_PATTERN = r"^[a-z0-9][a-z0-9_.-]{0,63}$"
 CODE_PATTERN = r"^[a-z0-9][a-z0-9_.-]*$"
 MAX_SKILLS = 32
@@ -109,7 +114,9 @@ RecordedDatetime = Annotated[
 
 
 def _id(description: str) -> Any:
-    return Field(min_length=1, max_length=128, pattern=ID_PATTERN, description=description)
+    return Field(
+        min_length=1, max_length=ID_MAX_LENGTH, pattern=ID_PATTERN, description=description
+    )
 
 
 WorkItemId = Annotated[str, _id("Work item id, unique per tenant.")]

@@ -6,7 +6,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, HTTPException, Path, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
-from switchboard_runtime.http_body import SCHEMA_REF, body_schema_defs, parse_body
+from switchboard_runtime.http import STORAGE_UNAVAILABLE, CorrelationId, body_errors
+from switchboard_runtime.http_body import SCHEMA_REF, body_schema_defs, parse_body, read_body
 from switchboard_schemas.callback import RequestCallback
 from switchboard_schemas.fields import ID_PATTERN
 
@@ -86,10 +87,14 @@ class CallbackApi:
                     "and queue (header Callback-Merged: true)."
                 },
                 409: {"description": "callback_id already used for a different request"},
+                **body_errors(),
             },
             **shown,
         )
-        unknown: dict[int | str, dict[str, Any]] = {404: {"description": "Unknown id"}}
+        unknown: dict[int | str, dict[str, Any]] = {
+            404: {"description": "Unknown id"},
+            **STORAGE_UNAVAILABLE,
+        }
         router.add_api_route(
             "/callbacks/{callback_id}",
             self.get_callback,
@@ -110,14 +115,15 @@ class CallbackApi:
         self,
         request: Request,
         response: Response,
+        correlation_id: CorrelationId,
         idempotency_key: Annotated[str | None, Header(max_length=255)] = None,
-        x_correlation_id: Annotated[str | None, Header(max_length=128)] = None,
     ) -> CallbackView:
         """Request a callback: `201` with the new callback, or `200` with the open one for
         the same number and queue (its reason and window updated)."""
-        cmd = parse_request(await request.body(), self._region, self._max_bytes)
+        raw = await read_body(request, self._max_bytes)
+        cmd = parse_request(raw, self._region, self._max_bytes)
         key = f"http:{idempotency_key}" if idempotency_key else None
-        ctx = RequestContext(x_correlation_id, key, self._ttl)
+        ctx = RequestContext(correlation_id, key, self._ttl)
         try:
             result = await self._callbacks.request(cmd, ctx)
         except RequestRejected as exc:

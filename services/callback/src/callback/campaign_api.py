@@ -6,6 +6,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
+from switchboard_runtime.http import STORAGE_UNAVAILABLE, ErrorDetail, body_errors
+from switchboard_runtime.http_body import parse_json, read_body
 from switchboard_schemas.fields import ID_PATTERN, QUEUE_PATTERN
 
 from callback.campaigns import Campaigns
@@ -24,25 +26,13 @@ SCHEMA_REF = "#/components/schemas/{model}"
 CSV_EXAMPLE = "customer_phone,customer_name,reason,priority\n+14155552671,Ada,Renewal,3\n"
 
 
-async def read_limited(request: Request, limit: int) -> bytes:
-    """The body, refusing (413) one larger than ``limit`` without reading it all."""
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        raise HTTPException(413, f"request body larger than {limit} bytes")
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > limit:
-            raise HTTPException(413, f"request body larger than {limit} bytes")
-    return bytes(body)
-
-
 def _rows(raw: bytes, content_type: str, max_rows: int) -> list[Any]:
     media = content_type.split(";", maxsplit=1)[0].strip().lower()
     try:
         if media == "text/csv":
             return csv_rows(raw, max_rows)
         if media in ("application/json", ""):
+            parse_json(raw)  # 422 for JSON no service takes (too deep, lone surrogates, ...)
             return json_rows(raw, max_rows)
     except ContactsInvalid as exc:
         raise RequestValidationError(
@@ -101,14 +91,17 @@ class CampaignApi:
             status_code=201,
             response_model=CampaignLoadView,
             openapi_extra={"requestBody": _CONTACTS_BODY},
-            responses={413: {"description": "Body or contact count over the limit"}},
+            responses={
+                **body_errors("Body over CAMPAIGN_MAX_BODY_BYTES or contacts over the limit."),
+                415: {"model": ErrorDetail, "description": "Neither JSON nor CSV"},
+            },
         )
         router.add_api_route(
             "/campaigns/{campaign_id}",
             self.get_campaign,
             methods=["GET"],
             response_model=CampaignView,
-            responses={404: {"description": "Unknown campaign"}},
+            responses={404: {"description": "Unknown campaign"}, **STORAGE_UNAVAILABLE},
         )
         return router
 
@@ -118,7 +111,7 @@ class CampaignApi:
         """Load contacts (JSON array or CSV with a header row) as progressive-dial
         callbacks, due now. Bad rows are reported by row number; the rest are loaded;
         a number with an open callback in the queue is merged into it."""
-        raw = await read_limited(request, self._max_bytes)
+        raw = await read_body(request, self._max_bytes)
         rows = _rows(raw, request.headers.get("content-type", ""), self._max_rows)
         checked = check_rows(rows, self._region)
         campaign_queue = queue or self._default_queue

@@ -8,6 +8,7 @@ from typing import Any
 from aiokafka import AIOKafkaProducer
 from fastapi import FastAPI
 from faststream.kafka import KafkaBroker
+from switchboard_runtime.generation import Generation
 from switchboard_runtime.http import serve
 from switchboard_runtime.logs import configure_logging
 from switchboard_runtime.pipeline import make_pipeline
@@ -59,7 +60,8 @@ def create_app(
     runtime: ServiceRuntime
     keys = Keys(settings.tenant_id)
     redis = redis_client(settings)
-    store = CallbackStore(redis, keys)
+    generation = Generation(redis, keys, [SERVICE])
+    store = CallbackStore(redis, keys, generation)
     callbacks = Callbacks(
         store, policy_of(settings), tenant=settings.tenant_id, clock=clock, new_id=new_id
     )
@@ -71,7 +73,7 @@ def create_app(
         register_subscribers=lambda broker, producer: _subscribe(
             broker, producer, settings, callbacks, runtime.group_id
         ),
-        redis=redis,
+        generation=generation,
         workers=[timer],
     )
     app = service_app(runtime, "Switchboard callback service")

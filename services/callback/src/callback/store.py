@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any, Literal, cast
 
 from redis.asyncio import Redis
-from switchboard_runtime.outbox import OUTBOX_LUA
+from switchboard_runtime.atomic import AtomicScript, GenerationSource
 from switchboard_runtime.redis_keys import Keys
 from switchboard_schemas.fields import STORED
 
@@ -33,37 +33,34 @@ CONSUMER = "callback"
 #   zadd {{member, score}}  zrem {member}  set {{key, value, ttl (0 = none)}}
 #   unset {{key, value}} (DEL when it still holds value)  hincr {{key, field, delta}}
 #   sadd {{key, member}}  outbox {{topic, key, value}}
-_COMMIT_LUA = (
-    OUTBOX_LUA
-    + """
+_COMMIT_LUA = """
 local plan = cjson.decode(ARGV[1])
-if plan.seen and redis.call('EXISTS', KEYS[plan.seen[1]]) == 1 then return 'duplicate' end
-if plan.claim and not redis.call('ZSCORE', KEYS[3], plan.claim) then return 'gone' end
-local version = redis.call('HGET', KEYS[1], 'version') or ''
+if plan.seen and call('EXISTS', KEYS[plan.seen[1]]) == 1 then return 'duplicate' end
+if plan.claim and not call('ZSCORE', KEYS[3], plan.claim) then return 'gone' end
+local version = call('HGET', KEYS[1], 'version') or ''
 if version ~= plan.version then return 'conflict' end
 for _, g in ipairs(plan.guards) do
-  if (redis.call('GET', KEYS[g[1]]) or '') ~= g[2] then return 'conflict' end
+  if (call('GET', KEYS[g[1]]) or '') ~= g[2] then return 'conflict' end
 end
-if plan.claim then redis.call('ZREM', KEYS[3], plan.claim) end
-if plan.seen then redis.call('SET', KEYS[plan.seen[1]], '1', 'EX', plan.seen[2]) end
+if plan.claim then call('ZREM', KEYS[3], plan.claim) end
+if plan.seen then call('SET', KEYS[plan.seen[1]], '1', 'EX', plan.seen[2]) end
 if plan.doc then
-  redis.call('HSET', KEYS[1], 'doc', plan.doc, 'version', tostring((tonumber(version) or 0) + 1))
+  call('HSET', KEYS[1], 'doc', plan.doc, 'version', tostring((tonumber(version) or 0) + 1))
 end
-for _, z in ipairs(plan.zadd) do redis.call('ZADD', KEYS[3], z[2], z[1]) end
-for _, m in ipairs(plan.zrem) do redis.call('ZREM', KEYS[3], m) end
+for _, z in ipairs(plan.zadd) do call('ZADD', KEYS[3], z[2], z[1]) end
+for _, m in ipairs(plan.zrem) do call('ZREM', KEYS[3], m) end
 for _, s in ipairs(plan.set) do
-  if s[3] > 0 then redis.call('SET', KEYS[s[1]], s[2], 'EX', s[3])
-  else redis.call('SET', KEYS[s[1]], s[2]) end
+  if s[3] > 0 then call('SET', KEYS[s[1]], s[2], 'EX', s[3])
+  else call('SET', KEYS[s[1]], s[2]) end
 end
 for _, u in ipairs(plan.unset) do
-  if redis.call('GET', KEYS[u[1]]) == u[2] then redis.call('DEL', KEYS[u[1]]) end
+  if call('GET', KEYS[u[1]]) == u[2] then call('DEL', KEYS[u[1]]) end
 end
-for _, h in ipairs(plan.hincr) do redis.call('HINCRBY', KEYS[h[1]], h[2], h[3]) end
-for _, s in ipairs(plan.sadd) do redis.call('SADD', KEYS[s[1]], s[2]) end
+for _, h in ipairs(plan.hincr) do call('HINCRBY', KEYS[h[1]], h[2], h[3]) end
+for _, s in ipairs(plan.sadd) do call('SADD', KEYS[s[1]], s[2]) end
 for _, e in ipairs(plan.outbox) do outbox_add(KEYS[2], e[1], e[2], e[3]) end
 return 'applied'
 """
-)
 
 CommitOutcome = Literal["applied", "duplicate", "conflict", "gone"]
 Outgoing = tuple[str, str, str]  # topic, Kafka key, CloudEvent JSON
@@ -123,11 +120,18 @@ class _Plan:
 class CallbackStore:
     """Reads and atomic writes of callback records for one tenant."""
 
-    def __init__(self, redis: Redis, keys: Keys, *, outbox_service: str = "callback") -> None:
+    def __init__(
+        self,
+        redis: Redis,
+        keys: Keys,
+        generation: GenerationSource,
+        *,
+        outbox_service: str = "callback",
+    ) -> None:
         self._redis = redis
         self._keys = keys
         self._outbox = keys.outbox(outbox_service)
-        self._commit = redis.register_script(_COMMIT_LUA)
+        self._commit = AtomicScript(redis, _COMMIT_LUA, generation)
 
     async def load(self, callback_id: str) -> Loaded:
         found = await self._redis.hmget(self._keys.callback(callback_id), "doc", "version")
@@ -159,7 +163,7 @@ class CallbackStore:
     async def commit(self, commit: Commit) -> CommitOutcome:
         """Apply the transition if its conditions still hold."""
         plan = self._plan(commit)
-        outcome = await self._commit(keys=plan.keys, args=[_json(plan.body)])
+        outcome = await self._commit(plan.keys, [_json(plan.body)])
         return cast(CommitOutcome, outcome.decode())
 
     def _plan(self, commit: Commit) -> _Plan:

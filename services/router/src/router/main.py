@@ -11,6 +11,7 @@ from faststream.kafka import KafkaBroker
 from switchboard_runtime.batch import BatchPipeline
 from switchboard_runtime.commits import OffsetCommitter
 from switchboard_runtime.deadlines import DeadlineTimer
+from switchboard_runtime.generation import Generation
 from switchboard_runtime.http import serve
 from switchboard_runtime.logs import configure_logging
 from switchboard_runtime.pipeline import make_pipeline
@@ -85,7 +86,8 @@ def create_app(settings: RouterSettings) -> FastAPI:
     )
     keys = Keys(settings.tenant_id)
     redis = redis_client(settings)
-    scripts = RouterScripts(redis, keys, timing, wall_clock_ms)
+    generation = Generation(redis, keys, [SERVICE])
+    scripts = RouterScripts(redis, keys, timing, wall_clock_ms, generation)
     engine = RouterEngine(
         scripts,
         config,
@@ -106,7 +108,7 @@ def create_app(settings: RouterSettings) -> FastAPI:
         service=SERVICE,
         topics=ALL_TOPICS,
         register_subscribers=register,
-        redis=redis,
+        generation=generation,
         hooks=Hooks(
             on_connected=[
                 lambda: scripts.publish_queue_strategies(config),

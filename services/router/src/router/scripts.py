@@ -1,9 +1,10 @@
 """The router's Lua scripts: one atomic script per state transition (DESIGN §4).
 
-Each script is the runtime's ``OUTBOX_LUA``, ``lua/lib.lua`` (keys, events, agent
-state) and ``lua/matching.lua`` (matching and the shared item moves) followed by its own
-body. Scripts take the time from the caller, so tests can drive them with a fake clock;
-event ids are a per-call nonce plus a counter.
+Each script is ``lua/lib.lua`` (keys, events, agent state) and ``lua/matching.lua``
+(matching and the shared item moves) followed by its own body, all inside the runtime's
+atomic wrapper (all or nothing, over the generation of state it expects; see
+switchboard_runtime.atomic). Scripts take the time from the caller, so tests can drive
+them with a fake clock; event ids are a per-call nonce plus a counter.
 """
 
 from __future__ import annotations
@@ -17,8 +18,7 @@ from importlib import resources
 from typing import Any, Literal
 
 from redis.asyncio import Redis
-from redis.commands.core import AsyncScript
-from switchboard_runtime.outbox import OUTBOX_LUA
+from switchboard_runtime.atomic import AtomicScript, GenerationSource, executed
 from switchboard_runtime.redis_keys import Keys
 
 from router.routing_config import RoutingConfig
@@ -37,10 +37,10 @@ ClockMs = Callable[[], int]
 PIPELINE_CALLS = 50
 
 
-def _source(name: str) -> str:
+def _body(name: str) -> str:
     lua = resources.files("router").joinpath("lua")
     parts = ("lib.lua", "matching.lua", f"{name}.lua")
-    return OUTBOX_LUA + "\n".join(lua.joinpath(part).read_text() for part in parts)
+    return "\n".join(lua.joinpath(part).read_text() for part in parts)
 
 
 @dataclass(frozen=True)
@@ -66,7 +66,14 @@ class Timing:
 class RouterScripts:
     """Registered scripts for one tenant; ``run`` calls one with the common arguments."""
 
-    def __init__(self, redis: Redis, keys: Keys, timing: Timing, clock_ms: ClockMs) -> None:
+    def __init__(
+        self,
+        redis: Redis,
+        keys: Keys,
+        timing: Timing,
+        clock_ms: ClockMs,
+        generation: GenerationSource,
+    ) -> None:
         self._redis = redis
         self._keys = keys
         self._timing = timing
@@ -74,8 +81,9 @@ class RouterScripts:
         # a nonce per call, unique across processes: a random prefix and a counter
         self._nonce_prefix = uuid.uuid4().hex[:16]
         self._calls = itertools.count()
-        self._scripts: dict[str, AsyncScript] = {
-            name: redis.register_script(_source(name)) for name in SCRIPT_NAMES
+        self._generation = generation
+        self._scripts = {
+            name: AtomicScript(redis, _body(name), generation) for name in SCRIPT_NAMES
         }
 
     async def publish_queue_strategies(self, config: RoutingConfig) -> None:
@@ -113,7 +121,7 @@ class RouterScripts:
     ) -> str:
         """Call one script; returns its outcome."""
         argv = self._argv(args, correlation_id, now_ms)
-        result = await self._scripts[name](keys=[self._keys.tag], args=argv)
+        result = await self._scripts[name]([self._keys.tag], argv)
         return _text(result)
 
     async def run_many(
@@ -135,8 +143,8 @@ class RouterScripts:
             async with self._redis.pipeline(transaction=False) as pipe:
                 for call in calls[start : start + PIPELINE_CALLS]:
                     argv = self._argv(call.args, call.correlation_id, call.now_ms)
-                    await self._scripts[call.name](keys=[self._keys.tag], args=argv, client=pipe)
-                results += [_text(result) for result in await pipe.execute()]
+                    await self._scripts[call.name].queue(pipe, [self._keys.tag], argv)
+                results += [_text(result) for result in await executed(pipe)]
         return results
 
 

@@ -17,6 +17,7 @@ from redis.asyncio import Redis
 from router.engine import ITEM_COMMANDS, RouterEngine
 from router.routing_config import RoutingConfig
 from router.scripts import RouterScripts, Timing
+from switchboard_runtime.generation import Generation
 from switchboard_runtime.pipeline import Handler
 from switchboard_runtime.redis_keys import Keys
 from switchboard_schemas.agent import AgentStatusCommand
@@ -31,6 +32,10 @@ DEFAULT_DISPOSITION = "wrapup_timeout"
 QUEUES = ("chat", "call", "task", "callback", "review", "approval", "email")
 OPEN = frozenset({"offered", "active", "hold", "wrap_up"})
 SOURCE = "switchboard/tests"
+
+
+async def _new_deployment() -> bool:
+    return True
 
 
 def iso(ms: int) -> str:
@@ -69,7 +74,8 @@ class Harness:
         self.now = START_MS
         self.config = config or RoutingConfig.load()
         timing = Timing(offer_timeout_ms=OFFER_MS, wrapup_timeout_ms=WRAPUP_MS)
-        self.scripts = RouterScripts(redis, self.keys, timing, lambda: self.now)
+        self.generation = Generation(redis, self.keys)
+        self.scripts = RouterScripts(redis, self.keys, timing, lambda: self.now, self.generation)
         self.engine = RouterEngine(
             self.scripts, self.config, seen_ttl=3600, default_disposition=DEFAULT_DISPOSITION
         )
@@ -80,6 +86,7 @@ class Harness:
         self._cursor = "-"
 
     async def setup(self) -> Harness:
+        assert await self.generation.establish(_new_deployment)
         await self.scripts.publish_queue_strategies(self.config)
         return self
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, HTTPException, Request, Response
-from switchboard_runtime.http_body import body_schema_defs, parse_body
+from switchboard_runtime.http import STORAGE_UNAVAILABLE, CorrelationId, body_errors
+from switchboard_runtime.http_body import body_schema_defs, parse_body, read_body
 from switchboard_schemas.workitem import CreateWorkItem
 
 from workitem.intake import IdempotencyConflict, Intake, RequestContext
@@ -25,7 +26,7 @@ def workitem_router(
 
     async def parse_create(request: Request) -> CreateWorkItem:
         context = {"default_region": default_region}
-        raw = await request.body()
+        raw = await read_body(request, max_body_bytes)
         return parse_body(raw, CreateWorkItem, context=context, max_bytes=max_body_bytes)
 
     @router.post(
@@ -42,20 +43,19 @@ def workitem_router(
             }
         },
         responses={
-            409: {"description": "Idempotency-Key or work_item_id reused for different content"}
+            409: {"description": "Idempotency-Key or work_item_id reused for different content"},
+            **body_errors(),
         },
     )
     async def create_work_item(
         request: Request,
         response: Response,
+        correlation_id: CorrelationId,
         idempotency_key: Annotated[str | None, Header(max_length=255)] = None,
-        x_correlation_id: Annotated[str | None, Header(max_length=128)] = None,
     ) -> WorkItemView:
         """Create a work item (the Create Task form); a retried request returns the same item."""
         cmd = await parse_create(request)
-        ctx = RequestContext(
-            tenant, x_correlation_id, idempotency_key and f"http:{idempotency_key}"
-        )
+        ctx = RequestContext(tenant, correlation_id, idempotency_key and f"http:{idempotency_key}")
         try:
             result = await intake.create(cmd, ctx)
         except IdempotencyConflict as conflict:
@@ -68,7 +68,7 @@ def workitem_router(
         "/workitems/{work_item_id}",
         response_model=WorkItemView,
         response_model_exclude_none=True,
-        responses={404: {"description": "Unknown id"}},
+        responses={404: {"description": "Unknown id"}, **STORAGE_UNAVAILABLE},
     )
     async def get_work_item(work_item_id: str) -> WorkItemView:
         """The work item record: every field, status, timestamps and history."""

@@ -8,6 +8,7 @@ from typing import Annotated, Protocol
 
 from fastapi import APIRouter, Path, Query
 from fastapi.exceptions import RequestValidationError
+from switchboard_runtime.http import STORAGE_UNAVAILABLE
 from switchboard_schemas.fields import ID_PATTERN
 
 from workitem.inbox import InboxFilter, UnknownTimezone, build_inbox, timezone_named
@@ -24,7 +25,9 @@ class InboxReader(Protocol):
 def inbox_router(reader: InboxReader, clock: Callable[[], datetime]) -> APIRouter:
     router = APIRouter(prefix="/v1", tags=["inbox"])
 
-    @router.get("/agents/{agent_id}/inbox", response_model=InboxView)
+    @router.get(
+        "/agents/{agent_id}/inbox", response_model=InboxView, responses=STORAGE_UNAVAILABLE
+    )
     async def get_inbox(
         agent_id: Annotated[str, Path(min_length=1, max_length=128, pattern=ID_PATTERN)],
         status: Annotated[

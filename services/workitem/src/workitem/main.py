@@ -55,9 +55,9 @@ def create_app(settings: WorkItemSettings, *, clock: Clock = utc_now) -> FastAPI
     runtime = ServiceRuntime(
         settings, service=SERVICE, topics=ALL_TOPICS, register_subscribers=register
     )
-    store = WorkItemStore(runtime.redis, runtime.keys)
+    store = WorkItemStore(runtime.redis, runtime.keys, runtime.generation)
     intake = Intake(store, request_ttl=settings.idempotency_ttl_seconds, clock=clock)
-    read_model = ReadModelStore(runtime.redis, runtime.keys)
+    read_model = ReadModelStore(runtime.redis, runtime.keys, runtime.generation)
     projection = Projection(read_model, seen_ttl=settings.dedupe_ttl_seconds, clock=clock)
     app = service_app(runtime, "Switchboard work item service")
     app.include_router(

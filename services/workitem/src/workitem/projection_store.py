@@ -6,7 +6,7 @@ import json
 from typing import cast
 
 from redis.asyncio import Redis
-from switchboard_runtime.outbox import OUTBOX_LUA
+from switchboard_runtime.atomic import AtomicScript, GenerationSource
 from switchboard_runtime.redis_keys import Keys
 
 from workitem.projection import ApplyOutcome, Change
@@ -21,42 +21,46 @@ CONSUMER = "workitem"
 # ARGV: seen_ttl, id, fields (JSON object), clear_agent ('1'/'0'), agent ('' for none),
 #       inbox (enter/leave/stay), entered_ms, history (JSON array of JSON strings),
 #       topic, archived event ('' for none)
-_APPLY_LUA = (
-    OUTBOX_LUA
-    + """
-if redis.call('EXISTS', KEYS[1]) == 1 then return 'duplicate' end
-local status = redis.call('HGET', KEYS[2], 'status')
+_APPLY_LUA = """
+if call('EXISTS', KEYS[1]) == 1 then return 'duplicate' end
+local status = call('HGET', KEYS[2], 'status')
 if not status then return 'unknown' end
-redis.call('SET', KEYS[1], '1', 'EX', ARGV[1])
+call('SET', KEYS[1], '1', 'EX', ARGV[1])
 if status == 'archived' or status == 'cancelled' or status == 'completed' then
   return 'closed'
 end
 local id, agent, inbox = ARGV[2], ARGV[5], ARGV[6]
-local prior = redis.call('HGET', KEYS[2], 'agent_id')
+local prior = call('HGET', KEYS[2], 'agent_id')
 if prior and (inbox == 'leave' or prior ~= agent) then
-  redis.call('ZREM', KEYS[5] .. prior, id)
+  call('ZREM', KEYS[5] .. prior, id)
 end
-if agent ~= '' and inbox == 'leave' then redis.call('ZREM', KEYS[5] .. agent, id) end
+if agent ~= '' and inbox == 'leave' then call('ZREM', KEYS[5] .. agent, id) end
 if agent ~= '' and inbox ~= 'leave' then
-  redis.call('ZADD', KEYS[5] .. agent, 'NX', ARGV[7], id)
+  call('ZADD', KEYS[5] .. agent, 'NX', ARGV[7], id)
 end
-if ARGV[4] == '1' then redis.call('HDEL', KEYS[2], 'agent_id') end
-for name, value in pairs(cjson.decode(ARGV[3])) do redis.call('HSET', KEYS[2], name, value) end
-for _, entry in ipairs(cjson.decode(ARGV[8])) do redis.call('RPUSH', KEYS[3], entry) end
+if ARGV[4] == '1' then call('HDEL', KEYS[2], 'agent_id') end
+for name, value in pairs(cjson.decode(ARGV[3])) do call('HSET', KEYS[2], name, value) end
+for _, entry in ipairs(cjson.decode(ARGV[8])) do call('RPUSH', KEYS[3], entry) end
 if ARGV[10] ~= '' then outbox_add(KEYS[4], ARGV[9], id, ARGV[10]) end
 return 'applied'
 """
-)
 
 
 class ReadModelStore:
     """Applies projection changes atomically and reads agents' Inboxes, for one tenant."""
 
-    def __init__(self, redis: Redis, keys: Keys, *, outbox_service: str = "workitem") -> None:
+    def __init__(
+        self,
+        redis: Redis,
+        keys: Keys,
+        generation: GenerationSource,
+        *,
+        outbox_service: str = "workitem",
+    ) -> None:
         self._redis = redis
         self._keys = keys
         self._outbox = keys.outbox(outbox_service)
-        self._apply = redis.register_script(_APPLY_LUA)
+        self._apply = AtomicScript(redis, _APPLY_LUA, generation)
 
     async def apply(self, change: Change, seen_ttl: int) -> ApplyOutcome:
         """Apply ``change`` unless its event was seen, the item is unknown or closed."""
@@ -80,7 +84,7 @@ class ReadModelStore:
             change.topic,
             change.archived_event_json or "",
         ]
-        outcome: bytes = await self._apply(keys=keys, args=args)
+        outcome: bytes = await self._apply(keys, args)
         return cast(ApplyOutcome, outcome.decode())
 
     async def inbox(self, agent_id: str) -> list[StoredItem]:

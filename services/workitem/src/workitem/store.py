@@ -7,57 +7,51 @@ from dataclasses import dataclass
 from typing import Any, Literal, cast
 
 from redis.asyncio import Redis
-from switchboard_runtime.outbox import OUTBOX_LUA
+from switchboard_runtime.atomic import AtomicScript, GenerationSource
 from switchboard_runtime.redis_keys import Keys
 
 # KEYS: request, item, history, outbox
 # ARGV: has_request, id, fingerprint, item_json, now, history_entry, event_json, topic, ttl,
 #       emit ('1': append the event to the outbox)
-_CREATE_LUA = (
-    OUTBOX_LUA
-    + """
+_CREATE_LUA = """
 if ARGV[1] == '1' then
-  local prior = redis.call('HMGET', KEYS[1], 'work_item_id', 'fingerprint')
+  local prior = call('HMGET', KEYS[1], 'work_item_id', 'fingerprint')
   if prior[1] then
     if prior[2] ~= ARGV[3] then return {'conflict', prior[1]} end
     return {'duplicate', prior[1]}
   end
 end
-local existing = redis.call('HGET', KEYS[2], 'fingerprint')
+local existing = call('HGET', KEYS[2], 'fingerprint')
 if existing then
   if existing ~= ARGV[3] then return {'conflict', ARGV[2]} end
   return {'duplicate', ARGV[2]}
 end
-redis.call('HSET', KEYS[2], 'item', ARGV[4], 'status', 'created', 'fingerprint', ARGV[3],
+call('HSET', KEYS[2], 'item', ARGV[4], 'status', 'created', 'fingerprint', ARGV[3],
            'created_at', ARGV[5], 'updated_at', ARGV[5])
-redis.call('RPUSH', KEYS[3], ARGV[6])
+call('RPUSH', KEYS[3], ARGV[6])
 if ARGV[1] == '1' then
-  redis.call('HSET', KEYS[1], 'work_item_id', ARGV[2], 'fingerprint', ARGV[3])
-  redis.call('EXPIRE', KEYS[1], ARGV[9])
+  call('HSET', KEYS[1], 'work_item_id', ARGV[2], 'fingerprint', ARGV[3])
+  call('EXPIRE', KEYS[1], ARGV[9])
 end
 if ARGV[10] == '1' then outbox_add(KEYS[4], ARGV[8], ARGV[2], ARGV[7]) end
 return {'created', ARGV[2]}
 """
-)
 
 # KEYS: request, item, history, outbox
 # ARGV: id, now, history_entry, event_json, topic, ttl
-_CANCEL_LUA = (
-    OUTBOX_LUA
-    + """
-if redis.call('EXISTS', KEYS[1]) == 1 then return 'duplicate' end
-local status = redis.call('HGET', KEYS[2], 'status')
+_CANCEL_LUA = """
+if call('EXISTS', KEYS[1]) == 1 then return 'duplicate' end
+local status = call('HGET', KEYS[2], 'status')
 if not status then return 'unknown' end
-redis.call('SET', KEYS[1], '1', 'EX', ARGV[6])
+call('SET', KEYS[1], '1', 'EX', ARGV[6])
 if status == 'completed' or status == 'cancelled' or status == 'archived' then
   return 'closed'
 end
-redis.call('HSET', KEYS[2], 'cancel_requested_at', ARGV[2], 'updated_at', ARGV[2])
-redis.call('RPUSH', KEYS[3], ARGV[3])
+call('HSET', KEYS[2], 'cancel_requested_at', ARGV[2], 'updated_at', ARGV[2])
+call('RPUSH', KEYS[3], ARGV[3])
 outbox_add(KEYS[4], ARGV[5], ARGV[1], ARGV[4])
 return 'requested'
 """
-)
 
 CreateOutcome = Literal["created", "duplicate", "conflict"]
 CancelOutcome = Literal["requested", "duplicate", "unknown", "closed"]
@@ -114,12 +108,19 @@ class NewItem:
 class WorkItemStore:
     """Reads and atomic writes of work item records for one tenant."""
 
-    def __init__(self, redis: Redis, keys: Keys, *, outbox_service: str = "workitem") -> None:
+    def __init__(
+        self,
+        redis: Redis,
+        keys: Keys,
+        generation: GenerationSource,
+        *,
+        outbox_service: str = "workitem",
+    ) -> None:
         self._redis = redis
         self._keys = keys
         self._outbox = keys.outbox(outbox_service)
-        self._create = redis.register_script(_CREATE_LUA)
-        self._cancel = redis.register_script(_CANCEL_LUA)
+        self._create = AtomicScript(redis, _CREATE_LUA, generation)
+        self._cancel = AtomicScript(redis, _CANCEL_LUA, generation)
 
     async def create(
         self, new: NewItem, request_key: str | None, request_ttl: int, *, emit: bool = True
@@ -143,7 +144,7 @@ class WorkItemStore:
             request_ttl,
             "1" if emit else "0",
         ]
-        outcome, work_item_id = await self._create(keys=keys, args=args)
+        outcome, work_item_id = await self._create(keys, args)
         return cast(CreateOutcome, outcome.decode()), work_item_id.decode()
 
     async def request_cancel(
@@ -165,7 +166,7 @@ class WorkItemStore:
             self._outbox,
         ]
         args: list[str | int] = [work_item_id, now, history_entry, event_json, topic, request_ttl]
-        outcome: bytes = await self._cancel(keys=keys, args=args)
+        outcome: bytes = await self._cancel(keys, args)
         return cast(CancelOutcome, outcome.decode())
 
     async def get(self, work_item_id: str) -> StoredItem | None:

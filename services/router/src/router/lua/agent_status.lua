@@ -2,17 +2,17 @@
 -- A: {agent, status, queues = [...], skills = [...], capacity = {voice, chat, async}}
 if seen_before() then return 'duplicate' end
 local akey = k('ag', A.agent)
-local was = redis.call('HGET', akey, 'status')
+local was = call('HGET', akey, 'status')
 for _, q in ipairs(agent_queues(A.agent)) do qa_remove_all(q, A.agent) end
-redis.call('DEL', k('ag', A.agent, 'queues'), k('ag', A.agent, 'skills'))
-for _, q in ipairs(A.queues) do redis.call('SADD', k('ag', A.agent, 'queues'), q) end
-for _, s in ipairs(A.skills) do redis.call('SADD', k('ag', A.agent, 'skills'), s) end
-redis.call('HSET', akey, 'status', A.status, 'cap_voice', A.capacity.voice,
+call('DEL', k('ag', A.agent, 'queues'), k('ag', A.agent, 'skills'))
+for _, q in ipairs(A.queues) do call('SADD', k('ag', A.agent, 'queues'), q) end
+for _, s in ipairs(A.skills) do call('SADD', k('ag', A.agent, 'skills'), s) end
+call('HSET', akey, 'status', A.status, 'cap_voice', A.capacity.voice,
   'cap_chat', A.capacity.chat, 'cap_async', A.capacity.async)
 if A.status == 'available' then
   -- idle since now, unless it was available already (a repeated status keeps its place)
-  if was ~= 'available' or not redis.call('HGET', akey, 'last_offer') then
-    redis.call('HSET', akey, 'last_offer', NOW)
+  if was ~= 'available' or not call('HGET', akey, 'last_offer') then
+    call('HSET', akey, 'last_offer', NOW)
   end
   sync_agent(A.agent)
 end
@@ -20,7 +20,7 @@ agent_event(A.agent, 'agent.status_changed', nil, {status = A.status})
 local requeued = {}
 if A.status == 'offline' then
   -- Pending offers go back to their queues; accepted items stay with the agent.
-  for _, wid in ipairs(redis.call('SMEMBERS', k('ag', A.agent, 'items'))) do
+  for _, wid in ipairs(call('SMEMBERS', k('ag', A.agent, 'items'))) do
     local item = load_item(wid)
     if item and item.status == 'offered' and item.agent == A.agent then
       withdraw_offer(wid, item)

@@ -1,12 +1,12 @@
 -- workitem.created -> queued (and offered at once when an agent is free).
 -- A: {wid, queue, priority, created_ms, kind, skills = [...], summary = "<json>", outbound}
 local ikey = k('ri', A.wid)
-if redis.call('EXISTS', ikey) == 1 then return 'duplicate' end
+if call('EXISTS', ikey) == 1 then return 'duplicate' end
 local score = A.priority * 1e13 + A.created_ms
-redis.call('HSET', ikey, 'status', 'queued', 'queue', A.queue, 'score', string.format('%.0f', score),
+call('HSET', ikey, 'status', 'queued', 'queue', A.queue, 'score', string.format('%.0f', score),
   'kind', A.kind, 'skills', cjson.encode(A.skills), 'summary', A.summary,
   'outbound', A.outbound and '1' or '0', 'priority', A.priority, 'skips', 0)
-redis.call('ZADD', qkey(A.queue, A.kind), score, A.wid)
+call('ZADD', qkey(A.queue, A.kind), score, A.wid)
 local queued = {queue = A.queue, priority = A.priority}
 if A.note then queued.reason = A.note end
 item_event(A.wid, 'workitem.queued', queued)

@@ -83,7 +83,7 @@ local KINDS = {'voice', 'chat', 'async'}
 local function agent_state(id)
   local a = AGENTS[id]
   if a then return a end
-  local f = redis.call('HMGET', k('ag', id), 'status', 'cap_voice', 'cap_chat', 'cap_async',
+  local f = call('HMGET', k('ag', id), 'status', 'cap_voice', 'cap_chat', 'cap_async',
     'used_voice', 'used_chat', 'used_async')
   a = {status = f[1], cap = {}, used = {}}
   for i, kind in ipairs(KINDS) do
@@ -96,7 +96,7 @@ end
 
 local function use_slot(agent, kind, delta)
   local a = agent_state(agent)  -- read (and cache) before the change, then apply to both
-  redis.call('HINCRBY', k('ag', agent), 'used_' .. kind, delta)
+  call('HINCRBY', k('ag', agent), 'used_' .. kind, delta)
   a.used[kind] = a.used[kind] + delta
 end
 
@@ -104,7 +104,7 @@ local function has_skills(id, a, skills)
   if #skills == 0 then return true end
   if not a.skills then
     a.skills = {}
-    for _, s in ipairs(redis.call('SMEMBERS', k('ag', id, 'skills'))) do a.skills[s] = true end
+    for _, s in ipairs(call('SMEMBERS', k('ag', id, 'skills'))) do a.skills[s] = true end
   end
   for _, s in ipairs(skills) do
     if not a.skills[s] then return false end
@@ -136,7 +136,7 @@ local function queue_agent(queue, kind, i)
   if i > #c.ids and not c.complete then
     local from = #c.ids
     local want = math.min(math.max(FIRST_CHUNK, from), SCAN_AGENTS - from)
-    local got = redis.call('ZRANGE', qakey(queue, kind), from, from + want - 1)
+    local got = call('ZRANGE', qakey(queue, kind), from, from + want - 1)
     for _, id in ipairs(got) do c.ids[#c.ids + 1] = id end
     if #got < want then c.complete = true end
   end
@@ -152,16 +152,16 @@ local function qa_uncache(queue, kind, agent)
 end
 
 local function qa_remove(queue, kind, agent)
-  redis.call('ZREM', qakey(queue, kind), agent)
+  call('ZREM', qakey(queue, kind), agent)
   qa_uncache(queue, kind, agent)
 end
 
 local function qa_put(queue, kind, agent, score)
   qa_uncache(queue, kind, agent)
-  redis.call('ZADD', qakey(queue, kind), score, agent)
+  call('ZADD', qakey(queue, kind), score, agent)
   local c = QUEUE_AGENTS[queue .. '|' .. kind]
   if not c then return end
-  local rank = redis.call('ZRANK', qakey(queue, kind), agent)
+  local rank = call('ZRANK', qakey(queue, kind), agent)
   if rank <= #c.ids then table.insert(c.ids, rank + 1, agent) end
 end
 
@@ -174,8 +174,8 @@ end
 -- never wades through busy agents.
 local function sync_agent(agent)
   local a = agent_state(agent)
-  local score = redis.call('HGET', k('ag', agent), 'last_offer') or NOW
-  for _, q in ipairs(redis.call('SMEMBERS', k('ag', agent, 'queues'))) do
+  local score = call('HGET', k('ag', agent), 'last_offer') or NOW
+  for _, q in ipairs(call('SMEMBERS', k('ag', agent, 'queues'))) do
     for _, kind in ipairs(KINDS) do
       if a.status == 'available' and a.used[kind] < a.cap[kind] then
         qa_put(q, kind, agent, score)
@@ -187,6 +187,6 @@ local function sync_agent(agent)
 end
 
 local function mark_offered(agent)
-  redis.call('HSET', k('ag', agent), 'last_offer', NOW)
+  call('HSET', k('ag', agent), 'last_offer', NOW)
   sync_agent(agent)
 end

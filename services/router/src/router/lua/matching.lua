@@ -19,7 +19,7 @@ local function choose(queue, strategy, eligible)
     return best
   end
   if strategy == 'round_robin' then
-    local last = redis.call('GET', k('rr', queue)) or ''
+    local last = call('GET', k('rr', queue)) or ''
     local sorted = {}
     for i, id in ipairs(eligible) do sorted[i] = id end
     table.sort(sorted)
@@ -27,7 +27,7 @@ local function choose(queue, strategy, eligible)
     for _, id in ipairs(sorted) do
       if id > last then chosen = id; break end
     end
-    redis.call('SET', k('rr', queue), chosen)
+    call('SET', k('rr', queue), chosen)
     return chosen
   end
   return eligible[1]
@@ -38,7 +38,7 @@ local STRATEGIES = {}
 local function strategy_of(queue)
   local strategy = STRATEGIES[queue]
   if not strategy then
-    strategy = redis.call('HGET', k('queue-config'), queue) or 'longest_idle'
+    strategy = call('HGET', k('queue-config'), queue) or 'longest_idle'
     STRATEGIES[queue] = strategy
   end
   return strategy
@@ -52,7 +52,7 @@ end
 local function pick_agent(wid, queue, kind, skills, fallback_ok)
   local strategy = strategy_of(queue)
   local rejected = k('ri', wid, 'rejected')
-  local check_rejected = redis.call('EXISTS', rejected) == 1
+  local check_rejected = call('EXISTS', rejected) == 1
   local eligible, fallback = {}, nil
   local kind_free = false
   local i = 0
@@ -64,7 +64,7 @@ local function pick_agent(wid, queue, kind, skills, fallback_ok)
     if a.status == 'available' and a.used[kind] < a.cap[kind] then
       kind_free = true
       if has_skills(id, a, skills) then
-        if check_rejected and redis.call('SISMEMBER', rejected, id) == 1 then
+        if check_rejected and call('SISMEMBER', rejected, id) == 1 then
           fallback = fallback or id
         else
           if strategy == 'longest_idle' then return id, true end
@@ -82,16 +82,17 @@ end
 
 local function offer(wid, agent)
   local ikey = k('ri', wid)
-  local f = redis.call('HMGET', ikey, 'queue', 'kind', 'summary', 'outbound')
-  local offer_id = 'of-' .. redis.call('INCR', k('offer-seq'))
+  local f = call('HMGET', ikey, 'queue', 'kind', 'summary', 'outbound')
+  -- the generation in the id: a store that lost its state restarts the counter
+  local offer_id = 'of-' .. GENERATION_SHORT .. '-' .. call('INCR', k('offer-seq'))
   local expires = NOW + OFFER_MS
-  redis.call('ZREM', qkey(f[1], f[2]), wid)
-  redis.call('HSET', ikey, 'status', 'offered', 'offer_id', offer_id, 'agent', agent,
+  call('ZREM', qkey(f[1], f[2]), wid)
+  call('HSET', ikey, 'status', 'offered', 'offer_id', offer_id, 'agent', agent,
     'offer_expires', expires)
   use_slot(agent, f[2], 1)
   mark_offered(agent)
-  redis.call('SADD', k('ag', agent, 'items'), wid)
-  redis.call('ZADD', DEADLINES, expires, 'o|' .. offer_id .. '|' .. wid)
+  call('SADD', k('ag', agent, 'items'), wid)
+  call('ZADD', DEADLINES, expires, 'o|' .. offer_id .. '|' .. wid)
   local outbound = f[4] == '1'
   local actions = outbound and {'dial', 'skip'} or {'accept', 'reject'}
   agent_event(agent, 'offer.made', wid, {offer_id = offer_id, work_item_id = wid,
@@ -115,7 +116,7 @@ local function candidates_of(queues)
       seen[q] = true
       for _, kind in ipairs(KINDS) do
         if room_for(q, kind) then
-          local r = redis.call('ZRANGE', qkey(q, kind), 0, SCAN_ITEMS - 1, 'WITHSCORES')
+          local r = call('ZRANGE', qkey(q, kind), 0, SCAN_ITEMS - 1, 'WITHSCORES')
           for i = 1, #r, 2 do
             candidates[#candidates + 1] = {r[i], tonumber(r[i + 1]), q, kind = kind}
           end
@@ -147,7 +148,7 @@ local function route(queues)
     for _, c in ipairs(candidates) do
       local wid, queue, kind = c[1], c[3], c.kind
       if not c.offered and not no_slot_for_kind[queue .. '|' .. kind] then
-        c.skills = c.skills or cjson.decode(redis.call('HGET', k('ri', wid), 'skills'))
+        c.skills = c.skills or cjson.decode(call('HGET', k('ri', wid), 'skills'))
         local agent, kind_free, rejected_only = pick_agent(wid, queue, kind, c.skills,
           pass == 2)
         if agent then
@@ -165,18 +166,18 @@ local function route(queues)
 end
 
 local function agent_queues(agent)
-  return redis.call('SMEMBERS', k('ag', agent, 'queues'))
+  return call('SMEMBERS', k('ag', agent, 'queues'))
 end
 
 -- Take the item back from the agent it is offered to; it keeps its place in line.
 local function withdraw_offer(wid, item)
   use_slot(item.agent, item.kind, -1)
   sync_agent(item.agent)
-  redis.call('SREM', k('ag', item.agent, 'items'), wid)
-  redis.call('ZREM', DEADLINES, 'o|' .. item.offer_id .. '|' .. wid)
-  redis.call('HSET', k('ri', wid), 'status', 'queued')
-  redis.call('HDEL', k('ri', wid), 'offer_id', 'agent', 'offer_expires')
-  redis.call('ZADD', qkey(item.queue, item.kind), item.score, wid)
+  call('SREM', k('ag', item.agent, 'items'), wid)
+  call('ZREM', DEADLINES, 'o|' .. item.offer_id .. '|' .. wid)
+  call('HSET', k('ri', wid), 'status', 'queued')
+  call('HDEL', k('ri', wid), 'offer_id', 'agent', 'offer_expires')
+  call('ZADD', qkey(item.queue, item.kind), item.score, wid)
 end
 
 -- Close an item the agent holds (completed or cancelled) and free its slot.
@@ -184,16 +185,16 @@ local function close_item(wid, item, status)
   if item.agent then
     use_slot(item.agent, item.kind, -1)
     sync_agent(item.agent)
-    redis.call('SREM', k('ag', item.agent, 'items'), wid)
+    call('SREM', k('ag', item.agent, 'items'), wid)
   end
-  redis.call('ZREM', DEADLINES, 'w|' .. wid)
-  redis.call('HSET', k('ri', wid), 'status', status, 'closed_at', NOW)
-  redis.call('EXPIRE', k('ri', wid), RETAIN_CLOSED_S)
-  redis.call('DEL', k('ri', wid, 'rejected'))
+  call('ZREM', DEADLINES, 'w|' .. wid)
+  call('HSET', k('ri', wid), 'status', status, 'closed_at', NOW)
+  call('EXPIRE', k('ri', wid), RETAIN_CLOSED_S)
+  call('DEL', k('ri', wid, 'rejected'))
 end
 
 local function load_item(wid)
-  local f = redis.call('HMGET', k('ri', wid), 'status', 'agent', 'offer_id', 'kind', 'queue',
+  local f = call('HMGET', k('ri', wid), 'status', 'agent', 'offer_id', 'kind', 'queue',
     'score', 'outbound', 'offer_expires', 'priority', 'parked')
   if not f[1] then return nil end
   return {status = f[1], agent = f[2] or nil, offer_id = f[3] or nil, kind = f[4],
@@ -202,7 +203,7 @@ local function load_item(wid)
 end
 
 local function set_away(agent, reason)
-  redis.call('HSET', k('ag', agent), 'status', 'away')
+  call('HSET', k('ag', agent), 'status', 'away')
   for _, q in ipairs(agent_queues(agent)) do qa_remove_all(q, agent) end
   if AGENTS[agent] then AGENTS[agent].status = 'away' end
   agent_event(agent, 'agent.status_changed', nil, {status = 'away', reason = reason})
@@ -211,5 +212,5 @@ end
 -- Commands carry `seen` (their CloudEvents source and id): a replay changes nothing.
 local function seen_before()
   if not A.seen then return false end
-  return redis.call('SET', k('seen', 'router', A.seen), '1', 'NX', 'EX', A.seen_ttl) == false
+  return call('SET', k('seen', 'router', A.seen), '1', 'NX', 'EX', A.seen_ttl) == false
 end
