@@ -32,6 +32,7 @@ from switchboard_runtime.outbox import OUTBOX_LUA
 
 STATE_LOST = "SB_STATE_LOST"
 SCRIPT_FAILED = "SB_SCRIPT_FAILED"
+PIPELINE_ERROR = "of pipeline caused error: "
 
 
 class StateLost(RedisConnectionError):  # noqa: N818 - reads as "the state is lost"
@@ -77,8 +78,12 @@ def atomic_source(body: str) -> str:
 
 
 def translate(exc: ResponseError) -> Exception:
-    """The error a script's refusal stands for."""
-    text = str(exc)
+    """The error a script's refusal stands for (from a pipeline too, whose message is
+    ``Command # n (<command and arguments>) of pipeline caused error: ('<error>',)``)."""
+    whole = str(exc)
+    text = whole.rpartition(PIPELINE_ERROR)[2]
+    if text != whole:  # the pipeline's error is the repr of a 1-tuple
+        text = text.removeprefix("('").removeprefix('("').removesuffix("',)").removesuffix('",)')
     if text.startswith(STATE_LOST):
         return StateLost(text)
     if text.startswith(SCRIPT_FAILED):

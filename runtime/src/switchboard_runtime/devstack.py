@@ -49,14 +49,16 @@ def _ready(port: int) -> bool:
         return False
 
 
-def _brokers(stack: EmbeddedStack) -> dict[str, str]:
+def _brokers(stack: EmbeddedStack, run_dir: Path) -> dict[str, str]:
     env = {}
     kafka = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
     redis = os.environ.get("REDIS_URL")
     env["KAFKA_BOOTSTRAP_SERVERS"] = kafka or stack.start_kafka()
     _say(f"kafka  {env['KAFKA_BOOTSTRAP_SERVERS']} ({'given' if kafka else 'embedded Tansu'})")
-    env["REDIS_URL"] = redis or stack.start_redis()
-    _say(f"redis  {env['REDIS_URL']} ({'given' if redis else 'embedded Valkey'})")
+    env["REDIS_URL"] = redis or stack.start_redis(persist_dir=run_dir / "valkey")
+    _say(
+        f"redis  {env['REDIS_URL']} ({'given' if redis else 'embedded Valkey, AOF in .run/valkey'})"
+    )
     return env
 
 
@@ -90,7 +92,7 @@ def run() -> int:
     log_dir.mkdir(parents=True, exist_ok=True)
     services: list[tuple[ServiceSpec, ManagedProcess]] = []
     with EmbeddedStack(log_dir=log_dir) as stack:
-        brokers = _brokers(stack)
+        brokers = _brokers(stack, log_dir)
         # Terminal tools (sb-topic) find the brokers of this run here.
         (log_dir / "env").write_text("".join(f"{k}={v}\n" for k, v in brokers.items()))
         env = {**os.environ, **brokers}

@@ -177,7 +177,11 @@ class EmbeddedStack:
         )
         return self.kafka_bootstrap_servers
 
-    def start_redis(self) -> str:
+    def start_redis(self, persist_dir: Path | None = None) -> str:
+        """Valkey in memory only, or keeping an append-only file in ``persist_dir`` (so a
+        restart finds what it held)."""
+        if persist_dir is not None:
+            persist_dir.mkdir(parents=True, exist_ok=True)
         self.valkey = ManagedProcess(
             "valkey",
             [
@@ -189,9 +193,9 @@ class EmbeddedStack:
                 "--save",
                 "",
                 "--appendonly",
-                "no",
+                "no" if persist_dir is None else "yes",
                 "--dir",
-                str(self.log_dir),
+                str(persist_dir or self.log_dir),
             ],
             self.log_dir / "valkey.log",
         )

@@ -21,12 +21,14 @@ new generation every running service adopts, logged loudly.
 from __future__ import annotations
 
 import asyncio
+import json
 import secrets
 from collections.abc import Awaitable, Callable, Sequence
 
 import structlog
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from switchboard_runtime.redis_keys import Keys
 from switchboard_runtime.waiting import wait_at_most
@@ -121,3 +123,27 @@ class GenerationWatch:
 
     def stop(self) -> None:
         self._stopping.set()
+
+
+class RefuseWhileStateLost:
+    """ASGI middleware: while the store has lost its state, every request but health,
+    metrics and the API docs answers 503 ``redis_state_lost`` (a read would answer 404
+    for records that exist, a write would be refused by its script anyway)."""
+
+    OPEN = ("/health", "/metrics", "/docs", "/openapi.json")
+
+    def __init__(self, app: ASGIApp, generation: Generation) -> None:
+        self._app = app
+        self._generation = generation
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = str(scope.get("path", ""))
+        if scope["type"] != "http" or not self._generation.lost or path.startswith(self.OPEN):
+            await self._app(scope, receive, send)
+            return
+        body = json.dumps(
+            {"detail": "redis_state_lost: the store lost its state; see the service log"}
+        ).encode()
+        headers = [(b"content-type", b"application/json"), (b"retry-after", b"5")]
+        await send({"type": "http.response.start", "status": 503, "headers": headers})
+        await send({"type": "http.response.body", "body": body})

@@ -29,7 +29,7 @@ from redis.exceptions import RedisError
 
 from switchboard_runtime.atomic import StateLost
 from switchboard_runtime.dlq import SourceRecord
-from switchboard_runtime.generation import Generation, GenerationWatch
+from switchboard_runtime.generation import Generation, GenerationWatch, RefuseWhileStateLost
 from switchboard_runtime.health import Check, health_router
 from switchboard_runtime.http import validation_failed
 from switchboard_runtime.kafka import (
@@ -274,6 +274,7 @@ def service_app(runtime: ServiceRuntime, title: str) -> FastAPI:
     app.include_router(health_router(runtime.checks()))
     app.add_exception_handler(RedisError, _storage_unavailable)
     app.add_exception_handler(RequestValidationError, validation_failed)
+    app.add_middleware(RefuseWhileStateLost, generation=runtime.generation)
     app.state.runtime = runtime
     return app
 

@@ -16,8 +16,8 @@ from aiokafka.partitioner import DefaultPartitioner
 from aiokafka.structs import ConsumerRecord
 from redis.asyncio import Redis
 from structlog.testing import capture_logs
-from switchboard_runtime.kafka import make_producer
 from switchboard_runtime.atomic import AtomicScript, FixedGeneration
+from switchboard_runtime.kafka import make_producer
 from switchboard_runtime.outbox import OutboxRelay
 from switchboard_runtime.redis_keys import Keys
 from switchboard_runtime.settings import CommonSettings

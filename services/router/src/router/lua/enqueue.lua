@@ -1,7 +1,9 @@
 -- workitem.created -> queued (and offered at once when an agent is free).
 -- A: {wid, queue, priority, created_ms, kind, skills = [...], summary = "<json>", outbound}
 local ikey = k('ri', A.wid)
-if call('EXISTS', ikey) == 1 then return 'duplicate' end
+local held = call('TYPE', ikey).ok
+if held == 'hash' then return 'duplicate' end
+if held ~= 'none' then error('WRONGTYPE the item key holds a ' .. held) end
 local score = A.priority * 1e13 + A.created_ms
 call('HSET', ikey, 'status', 'queued', 'queue', A.queue, 'score', string.format('%.0f', score),
   'kind', A.kind, 'skills', cjson.encode(A.skills), 'summary', A.summary,
