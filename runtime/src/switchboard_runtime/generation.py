@@ -103,20 +103,28 @@ class Generation:
 
 class GenerationWatch:
     """Re-reads the marker every ``interval_s`` (a worker of the service runtime), so
-    readiness and HTTP reads notice a lost state within a second."""
+    readiness and HTTP reads notice a lost state within a second. When the service
+    adopts a new generation (after ``sb-state reset``), ``on_new`` runs: what the service
+    writes once connected (e.g. the router's queue strategies) is written again."""
 
     def __init__(
-        self, generation: Generation, may_initialise: MayInitialise, interval_s: float = 1.0
+        self,
+        generation: Generation,
+        on_new: Callable[[], Awaitable[None]],
+        interval_s: float = 1.0,
     ) -> None:
         self._generation = generation
-        self._may_initialise = may_initialise
+        self._on_new = on_new
         self._interval_s = interval_s
         self._stopping = asyncio.Event()
 
     async def run(self) -> None:
+        seen = self._generation.current
         while not self._stopping.is_set():
             try:
-                await self._generation.refresh()
+                if await self._generation.refresh() and self._generation.current != seen:
+                    await self._on_new()
+                    seen = self._generation.current
             except (RedisError, OSError) as exc:
                 log.debug("redis_state_unreadable", error=repr(exc))
             await wait_at_most(self._stopping, self._interval_s)

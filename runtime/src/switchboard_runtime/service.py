@@ -125,7 +125,7 @@ class ServiceRuntime:
         self._register = register_subscribers
         self._relay_outbox = relay_outbox
         self._hooks = hooks or Hooks()
-        self._workers = [*workers, GenerationWatch(self.generation, self._never_consumed)]
+        self._workers = [*workers, GenerationWatch(self.generation, self._run_connected_hooks)]
         self.producer: AIOKafkaProducer | None = None
         self.broker: KafkaBroker | None = None
         self.relay: OutboxRelay | None = None
@@ -164,8 +164,7 @@ class ServiceRuntime:
         await self.redis.ping()
         if not await self.generation.establish(self._never_consumed):
             raise StateLost("the store lost its state (see the redis_state_lost line)")
-        for hook in self._hooks.on_connected:
-            await hook()
+        await self._run_connected_hooks()
         await ensure_topics(self.settings, self._topics)
         if self.producer is None:
             self.producer = make_producer(self.settings, client_id=self.service)
@@ -190,6 +189,10 @@ class ServiceRuntime:
             self._register(broker, self.producer)
             await broker.start()
             self.broker = broker
+
+    async def _run_connected_hooks(self) -> None:
+        for hook in self._hooks.on_connected:
+            await hook()
 
     async def _never_consumed(self) -> bool:
         """Whether this service's consumer group has committed nothing on any of its

@@ -1,0 +1,117 @@
+"""The atomic script wrapper against a real Redis: a script that fails after writes of
+every kind leaves every key as it was; one over another generation changes nothing."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import pytest
+from redis.asyncio import Redis
+from switchboard_runtime.atomic import AtomicScript, FixedGeneration, ScriptFailed, StateLost
+from switchboard_runtime.redis_keys import Keys
+from switchboard_runtime.testing import Brokers
+
+pytestmark = pytest.mark.integration
+
+GENERATION = "init:atomic-tests"
+
+# KEYS[1..8]: hash, zset, set, string, list, stream, new key, key to delete
+# ARGV[1]: 'fail' to fail after every write
+WRITES = """
+call('HSET', KEYS[1], 'a', 'changed', 'new', 'x')
+call('HDEL', KEYS[1], 'b')
+call('HINCRBY', KEYS[1], 'n', 5)
+call('HINCRBY', KEYS[1], 'fresh', 1)
+call('ZADD', KEYS[2], 9, 'm1', 1, 'added')
+call('ZADD', KEYS[2], 'NX', 3, 'nx-added')
+call('ZREM', KEYS[2], 'm2')
+call('SADD', KEYS[3], 's1', 'added')
+call('SREM', KEYS[3], 's2')
+call('SET', KEYS[4], 'changed', 'EX', 5)
+call('INCR', KEYS[9])
+call('RPUSH', KEYS[5], 'pushed', 'twice')
+call('XADD', KEYS[6], '*', 'f', 'v')
+call('XADD', KEYS[7], '*', 'f', 'v')
+call('DEL', KEYS[8])
+call('EXPIRE', KEYS[1], 100)
+call('PEXPIRE', KEYS[3], 1234567)
+if ARGV[1] == 'fail' then call('HSET', KEYS[4], 'f', 'v') end
+return 'done'
+"""
+
+
+async def seed(redis: Redis, keys: list[str]) -> None:
+    h, z, s, string, lst, stream, _, doomed, counter = keys
+    await redis.hset(h, mapping={"a": "1", "b": "2", "n": "10"})
+    await redis.zadd(z, {"m1": 1, "m2": 2})
+    await redis.sadd(s, "s1", "s2")
+    await redis.set(string, "before", px=600_000)
+    await redis.rpush(lst, "one")
+    await redis.xadd(stream, {"f": "before"})
+    await redis.sadd(doomed, "x", "y")
+    await redis.set(counter, "41")
+
+
+async def state(redis: Redis, keys: list[str]) -> list[Any]:
+    h, z, s, string, lst, stream, new, doomed, counter = keys
+    return [
+        await redis.hgetall(h),
+        await redis.zrange(z, 0, -1, withscores=True),
+        await redis.smembers(s),
+        await redis.get(string),
+        await redis.lrange(lst, 0, -1),
+        await redis.xrange(stream),
+        await redis.exists(new),
+        await redis.smembers(doomed),
+        await redis.get(counter),
+        [await redis.ttl(k) > 0 for k in keys],
+    ]
+
+
+@pytest.fixture
+def tenant_keys() -> tuple[Keys, list[str]]:
+    keys = Keys(f"t{uuid.uuid4().hex[:12]}")
+    names = ["h", "z", "s", "str", "list", "stream", "new-stream", "doomed", "counter"]
+    return keys, [f"{keys.tag}:{n}" for n in names]
+
+
+async def test_a_script_failing_after_writes_of_every_kind_leaves_no_trace(
+    brokers: Brokers, tenant_keys: tuple[Keys, list[str]]
+) -> None:
+    keys, names = tenant_keys
+    redis = Redis.from_url(brokers.redis_url)
+    try:
+        await redis.set(keys.generation(), GENERATION)
+        await seed(redis, names)
+        script = AtomicScript(redis, WRITES, FixedGeneration(keys.generation(), GENERATION))
+        before = await state(redis, names)
+        with pytest.raises(ScriptFailed, match="WRONGTYPE"):
+            await script(names, ["fail"])
+        assert await state(redis, names) == before
+        assert await script(names, ["succeed"]) == b"done"
+        assert await state(redis, names) != before  # the same writes do apply when it succeeds
+    finally:
+        await redis.aclose()
+
+
+async def test_a_script_over_another_generation_changes_nothing(
+    brokers: Brokers, tenant_keys: tuple[Keys, list[str]]
+) -> None:
+    keys, names = tenant_keys
+    redis = Redis.from_url(brokers.redis_url)
+    try:
+        await seed(redis, names)
+        before = await state(redis, names)
+        for marker in (None, "init:someone-else"):
+            if marker is not None:
+                await redis.set(keys.generation(), marker)
+            script = AtomicScript(redis, WRITES, FixedGeneration(keys.generation(), GENERATION))
+            with pytest.raises(StateLost):
+                await script(names, ["succeed"])
+            assert await state(redis, names) == before
+        unknown = AtomicScript(redis, WRITES, FixedGeneration(keys.generation(), None))
+        with pytest.raises(StateLost):
+            await unknown(names, ["succeed"])
+    finally:
+        await redis.aclose()
