@@ -22,6 +22,12 @@ ROWS = [
     ("deadline lateness (ms)", "deadline_lateness_ms", "", ""),
     ("scale ratio (100k queued + 10k agents vs 100 + 100)", "scale_ratio", "", ""),
     ("full lifecycle (completions/s)", "lifecycle_per_s", "", ""),
+    (
+        "burst: 200 concurrent POST /v1/workitems",
+        "burst_creates",
+        "200 concurrent GET /health/live",
+        "baseline_burst_live",
+    ),
     ("Redis bytes per queued item", "redis_bytes_per_queued_item", "", ""),
     ("Redis bytes per agent", "redis_bytes_per_agent", "", ""),
     ("router RSS (MB)", "router_rss_mb", "", ""),

@@ -20,7 +20,7 @@ from switchboard_runtime.kafka import ensure_topics
 from switchboard_runtime.settings import CommonSettings
 from switchboard_schemas.topics import ALL_TOPICS
 
-from bench import report, scenarios
+from bench import burst, report, scenarios
 from bench.cpu import cpu_share
 from bench.stack import Brokers, brokers
 
@@ -34,6 +34,7 @@ QUICK = {
     "deadlines": 10_000,
     "lifecycle": 5_000,
     "scale_n": 5_000,
+    "burst_rounds": 5,
 }
 FULL = {
     "n": 200_000,
@@ -41,6 +42,7 @@ FULL = {
     "deadlines": 10_000,
     "lifecycle": 20_000,
     "scale_n": 20_000,
+    "burst_rounds": 25,
 }
 
 
@@ -81,7 +83,7 @@ def git_sha() -> str:
     return done.stdout.strip() or "unknown"
 
 
-SCENARIOS = ("throughput", "latency", "lifecycle", "scale", "deadlines")
+SCENARIOS = ("throughput", "latency", "lifecycle", "scale", "deadlines", "burst")
 
 
 def selected() -> tuple[str, ...]:
@@ -156,6 +158,9 @@ def measure(b: Brokers, size: dict[str, int]) -> tuple[dict[str, Any], dict[str,
                 out["deadline_lateness_ms"] = scenarios.deadline_lateness(run, size["deadlines"])
         finally:
             expiring.stop()
+    if "burst" in only:  # the work item service alone, once the routers are gone
+        say(f"burst: {burst.BURST} concurrent creates, {size['burst_rounds']} times")
+        burst.burst(b, size["burst_rounds"], RESULTS, out)
     return out, series
 
 

@@ -10,10 +10,11 @@ from collections.abc import Mapping
 from typing import Annotated, Any
 
 import uvicorn
-from fastapi import Depends, FastAPI, Header, Request
+from fastapi import Depends, FastAPI, Header, Path, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from switchboard_schemas.fields import ID_MAX_LENGTH, ID_PATTERN
 
 CORRELATION_ID_MAX = 256  # what a CloudEvent's correlationid holds
 CORRELATION_ID_PATTERN = r"^[ -~]*$"  # printable ASCII, space included
@@ -55,6 +56,10 @@ def correlation_id(
 
 
 CorrelationId = Annotated[str | None, Depends(correlation_id)]
+
+IdPath = Annotated[str, Path(min_length=1, max_length=ID_MAX_LENGTH, pattern=ID_PATTERN)]
+"""An id in a URL path, checked as ids are everywhere (a bad one is a 422, never a read
+of another record's key)."""
 """A route parameter: the request's correlation id (see ``correlation_id``)."""
 
 
@@ -66,21 +71,29 @@ def json_safe(value: Any, depth: int = 0) -> Any:
         return value
     if isinstance(value, float):
         return value if math.isfinite(value) else str(value)
-    if isinstance(value, str):
-        return value.encode("utf-8", "backslashreplace").decode("utf-8")
-    if depth >= _MAX_DEPTH:
-        return "..."
+    if isinstance(value, Mapping | list | tuple | set | frozenset):
+        return "..." if depth >= _MAX_DEPTH else _container(value, depth + 1)
+    return _text(_as_text(value))
+
+
+def _container(value: Any, depth: int) -> Any:
     if isinstance(value, Mapping):
-        return {str(json_safe(k, depth + 1)): json_safe(v, depth + 1) for k, v in value.items()}
-    if isinstance(value, list | tuple | set | frozenset):
-        return [json_safe(v, depth + 1) for v in value]
+        return {_text(str(k)): json_safe(v, depth) for k, v in value.items()}
+    return [json_safe(v, depth) for v in value]
+
+
+def _as_text(value: Any) -> str:
+    if isinstance(value, str):
+        return value
     if isinstance(value, dt.datetime | dt.date | dt.time):
         return value.isoformat()
-    if isinstance(value, enum.Enum):
-        return json_safe(value.value, depth + 1)
     if isinstance(value, bytes):
-        return json_safe(value.decode("utf-8", "replace"))
-    return json_safe(str(value))
+        return value.decode("utf-8", "replace")
+    return str(value.value if isinstance(value, enum.Enum) else value)
+
+
+def _text(value: str) -> str:
+    return value.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 async def validation_failed(_request: Request, exc: Exception) -> JSONResponse:

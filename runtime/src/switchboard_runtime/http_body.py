@@ -67,7 +67,9 @@ def parse_json(raw: bytes) -> Any:
         return from_json(raw, allow_inf_nan=False)
     except ValueError as exc:
         msg = f"invalid JSON: {exc}{_hint(raw, str(exc))}"
-        raise RequestValidationError([{"type": "json_invalid", "loc": ("body",), "msg": msg}]) from exc
+        raise RequestValidationError(
+            [{"type": "json_invalid", "loc": ("body",), "msg": msg}]
+        ) from exc
 
 
 def _hint(raw: bytes, error: str) -> str:

@@ -4,18 +4,17 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, HTTPException, Path, Query, Request, Response
+from fastapi import APIRouter, Header, HTTPException, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
-from switchboard_runtime.http import STORAGE_UNAVAILABLE, CorrelationId, body_errors
+from switchboard_runtime.http import STORAGE_UNAVAILABLE, CorrelationId, IdPath, body_errors
 from switchboard_runtime.http_body import SCHEMA_REF, body_schema_defs, parse_body, read_body
 from switchboard_schemas.callback import RequestCallback
-from switchboard_schemas.fields import ID_PATTERN
 
 from callback.callbacks import Callbacks
 from callback.context import CallbackConflict, RequestContext, RequestRejected, RequestResult
 from callback.views import CallbackView, view_of
 
-CallbackIdPath = Annotated[str, Path(min_length=1, max_length=128, pattern=ID_PATTERN)]
+CallbackIdPath = IdPath
 
 
 def request_body_defs() -> dict[str, Any]:

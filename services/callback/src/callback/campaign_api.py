@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Path, Query, Request
+from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.exceptions import RequestValidationError
-from switchboard_runtime.http import STORAGE_UNAVAILABLE, ErrorDetail, body_errors
+from switchboard_runtime.http import STORAGE_UNAVAILABLE, ErrorDetail, IdPath, body_errors
 from switchboard_runtime.http_body import parse_json, read_body
-from switchboard_schemas.fields import ID_PATTERN, QUEUE_PATTERN
+from switchboard_schemas.fields import QUEUE_PATTERN
 
 from callback.campaigns import Campaigns
 from callback.contacts import (
@@ -21,7 +21,7 @@ from callback.contacts import (
 )
 from callback.views import CampaignLoadView, CampaignView, RejectedRow, campaign_view
 
-CampaignIdPath = Annotated[str, Path(min_length=1, max_length=128, pattern=ID_PATTERN)]
+CampaignIdPath = IdPath
 SCHEMA_REF = "#/components/schemas/{model}"
 CSV_EXAMPLE = "customer_phone,customer_name,reason,priority\n+14155552671,Ada,Renewal,3\n"
 

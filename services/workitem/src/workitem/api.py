@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, HTTPException, Request, Response
-from switchboard_runtime.http import STORAGE_UNAVAILABLE, CorrelationId, body_errors
+from switchboard_runtime.http import STORAGE_UNAVAILABLE, CorrelationId, IdPath, body_errors
 from switchboard_runtime.http_body import body_schema_defs, parse_body, read_body
 from switchboard_schemas.workitem import CreateWorkItem
 
@@ -70,7 +70,7 @@ def workitem_router(
         response_model_exclude_none=True,
         responses={404: {"description": "Unknown id"}, **STORAGE_UNAVAILABLE},
     )
-    async def get_work_item(work_item_id: str) -> WorkItemView:
+    async def get_work_item(work_item_id: IdPath) -> WorkItemView:
         """The work item record: every field, status, timestamps and history."""
         return await _found(intake, work_item_id)
 

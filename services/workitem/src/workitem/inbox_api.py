@@ -6,10 +6,9 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Protocol
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Query
 from fastapi.exceptions import RequestValidationError
-from switchboard_runtime.http import STORAGE_UNAVAILABLE
-from switchboard_schemas.fields import ID_PATTERN
+from switchboard_runtime.http import STORAGE_UNAVAILABLE, IdPath
 
 from workitem.inbox import InboxFilter, UnknownTimezone, build_inbox, timezone_named
 from workitem.store import StoredItem
@@ -25,11 +24,9 @@ class InboxReader(Protocol):
 def inbox_router(reader: InboxReader, clock: Callable[[], datetime]) -> APIRouter:
     router = APIRouter(prefix="/v1", tags=["inbox"])
 
-    @router.get(
-        "/agents/{agent_id}/inbox", response_model=InboxView, responses=STORAGE_UNAVAILABLE
-    )
+    @router.get("/agents/{agent_id}/inbox", response_model=InboxView, responses=STORAGE_UNAVAILABLE)
     async def get_inbox(
-        agent_id: Annotated[str, Path(min_length=1, max_length=128, pattern=ID_PATTERN)],
+        agent_id: IdPath,
         status: Annotated[
             InboxFilter, Query(description="Filter for `items`; `outbound` is never filtered.")
         ] = "all",

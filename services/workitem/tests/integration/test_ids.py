@@ -54,3 +54,15 @@ async def test_kafka_dead_letters_an_id_with_each_forbidden_character(
         headers = dict(record.headers)
         assert headers["sb-error"] == b"schema_violation"
         assert headers["sb-error-detail"].startswith(b"data.work_item_id: String should match")
+
+
+async def test_reading_an_id_that_spells_another_key_is_a_422(workitem: RunningWorkItem) -> None:
+    base = f"T-{uuid.uuid4().hex[:8]}"
+    assert (
+        await workitem.http.post("/v1/workitems", json={"type": "task", "work_item_id": base})
+    ).status_code == 201
+    # {tag}:wi:<base>:history is the item's history list: reading it as a record failed (503)
+    for path in [f"/v1/workitems/{base}:history", f"/v1/agents/{base}:items/inbox"]:
+        response = await workitem.http.get(path)
+        assert response.status_code == 422, path
+    assert (await workitem.http.get(f"/v1/workitems/{base}")).status_code == 200

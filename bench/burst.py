@@ -1,0 +1,168 @@
+"""The burst scenario: 200 concurrent ``POST /v1/workitems`` against a running work item
+service, beside 200 concurrent ``GET /health/live`` on the same server (the HTTP stack
+alone) as its baseline. Every create must be answered 201: ``errors`` must be 0."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+from switchboard_runtime.embedded import free_port
+
+from bench import procs
+from bench.common import percentile
+from bench.cpu import cpu_share
+from bench.stack import Brokers
+
+BURST = 200
+TASK = {"type": "task", "channel": "api", "priority": 5, "description": "bench burst"}
+
+
+@dataclass
+class WorkItemProcess:
+    """``python -m workitem`` for a tenant of its own, as operators run it."""
+
+    brokers: Brokers
+    log: Path
+    tenant: str = ""
+    port: int = 0
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> WorkItemProcess:
+        self.tenant, self.port = f"w{uuid.uuid4().hex[:8]}", free_port()
+        env = {
+            **os.environ,
+            "KAFKA_BOOTSTRAP_SERVERS": self.brokers.kafka,
+            "REDIS_URL": self.brokers.redis,
+            "TENANT_ID": self.tenant,
+            "CONSUMER_GROUP_PREFIX": self.tenant,
+            "WORKITEM_HTTP_PORT": str(self.port),
+            "LOG_LEVEL": "WARNING",
+            "LOG_FORMAT": "json",
+            "KAFKA_FETCH_MAX_WAIT_MS": os.environ.get("KAFKA_FETCH_MAX_WAIT_MS", "5"),
+        }
+        with self.log.open("ab") as out:
+            argv = [sys.executable, "-m", "workitem"]
+            self.process = subprocess.Popen(argv, env=env, stdout=out, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"workitem exited; see {self.log}")
+            if self._ready():
+                return self
+            time.sleep(0.2)
+        raise TimeoutError(f"workitem not ready; see {self.log}")
+
+    def _ready(self) -> bool:
+        try:
+            return httpx.get(f"{self.base_url}/health/ready", timeout=2).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+
+
+def _request(method: str, path: str, port: int) -> bytes:
+    body = json.dumps(TASK).encode() if method == "POST" else b""
+    head = (
+        f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+    )
+    return head.encode() + body
+
+
+async def _exchange(
+    connection: tuple[asyncio.StreamReader, asyncio.StreamWriter], request: bytes
+) -> tuple[float, int]:
+    """Send ``request`` on an open connection; ms until the whole answer, and its status."""
+    reader, writer = connection
+    start = time.perf_counter()
+    try:
+        writer.write(request)
+        head = await reader.readuntil(b"\r\n\r\n")
+        length = re.search(rb"(?i)content-length: *(\d+)", head)
+        await reader.readexactly(int(length.group(1)) if length else 0)
+        status = int(head[9:12])
+    except (OSError, asyncio.IncompleteReadError, ValueError):
+        status = 0
+    return (time.perf_counter() - start) * 1000, status
+
+
+async def _round(port: int, request: bytes) -> tuple[float, list[tuple[float, int]]]:
+    """One burst: 200 connections opened first, then one request on each at once."""
+    connections = await asyncio.gather(
+        *(asyncio.open_connection("127.0.0.1", port) for _ in range(BURST))
+    )
+    try:
+        start = time.perf_counter()
+        answers = await asyncio.gather(*(_exchange(c, request) for c in connections))
+        return time.perf_counter() - start, answers
+    finally:
+        for _, writer in connections:
+            writer.close()
+
+
+async def _bursts(port: int, method: str, path: str, rounds: int) -> dict[str, float]:
+    """``rounds`` bursts of 200 concurrent requests, after one unmeasured warm-up burst:
+    requests/s over the bursts, p99 latency (ms), and answers other than 2xx."""
+    request = _request(method, path, port)
+    latencies: list[float] = []
+    errors, elapsed = 0, 0.0
+    for round_ in range(rounds + 1):
+        took, answers = await _round(port, request)
+        if round_ == 0:
+            continue
+        elapsed += took
+        latencies += [ms for ms, _ in answers]
+        errors += sum(1 for _, status in answers if not 200 <= status < 300)
+    return {
+        "req_per_s": round(len(latencies) / elapsed, 1),
+        "p99_ms": round(percentile(latencies, 99), 2),
+        "errors": errors,
+    }
+
+
+def load(port: int, method: str, path: str, rounds: int, out: Any) -> None:
+    """The load generator, in a process of its own (see ``procs``)."""
+    procs._run(_bursts(port, method, path, rounds), out)
+
+
+def _spawned(port: int, method: str, path: str, rounds: int) -> dict[str, float]:
+    proc, out = procs.spawn(load, port, method, path, rounds)
+    result: dict[str, float] = out.get(timeout=300)
+    proc.join(10)
+    return result
+
+
+def burst(brokers: Brokers, rounds: int, results: Path, out: dict[str, Any]) -> None:
+    """Fill ``out`` with the burst figures, their baseline, and who was busy meanwhile."""
+    service = WorkItemProcess(brokers, results / "workitem.log").start()
+    try:
+        assert service.process is not None
+        out["baseline_burst_live"] = _spawned(service.port, "GET", "/health/live", rounds)
+        pids = {**brokers.pids, "workitem": service.process.pid}
+        with cpu_share(pids, out.setdefault("cpu_pct", {}).setdefault("burst", {})):
+            out["burst_creates"] = _spawned(service.port, "POST", "/v1/workitems", rounds)
+    finally:
+        service.stop()

@@ -1,0 +1,163 @@
+"""Hostile requests to the callback and campaign routes through the real server: each
+is a 4xx with a JSON body naming the problem, never a 500, and a huge body is refused
+without reading it."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from typing import Any
+
+import httpx
+import pytest
+
+from .conftest import RunningCallback, new_phone
+
+pytestmark = pytest.mark.integration
+
+HUGE = 600 * 1024 * 1024
+CHUNK = 64 * 1024
+# What loopback socket buffers can hold beyond what the server read (a few MB on Linux).
+SLACK = 32 * 1024 * 1024
+DEEP = "[" * 1000 + "]" * 1000
+JSON = {"content-type": "application/json"}
+
+
+def locs(response: httpx.Response) -> list[list[Any]]:
+    return [error["loc"] for error in response.json()["detail"]]
+
+
+def contacts_path() -> str:
+    return f"/v1/campaigns/camp-{uuid.uuid4().hex[:10]}/contacts"
+
+
+@pytest.mark.parametrize(
+    ("fields", "loc", "says"),
+    [
+        (f'"reason": {DEEP}', ["body"], "200 levels"),
+        ('"reason": "\\ud800"', ["body"], "lone surrogate"),
+        ('"customer_name": "Ada \\udfff"', ["body"], "lone surrogate"),
+        ('"priority": 1e400', ["body", "priority"], "priority"),
+        ('"priority": NaN', ["body"], "NaN and Infinity"),
+        ('"scheduled_at": "9999-12-31T23:59:59-01:00"', ["body", "scheduled_at"], ""),
+        ('"window_end": "9999-12-31T23:59:59-01:00"', ["body", "window_end"], ""),
+    ],
+)
+async def test_hostile_callback_requests_are_422_naming_the_problem(
+    service: RunningCallback, fields: str, loc: list[str], says: str
+) -> None:
+    body = f'{{"customer_phone": "{new_phone()}", {fields}}}'
+
+    response = await service.http.post("/v1/callbacks", content=body.encode(), headers=JSON)
+
+    assert response.status_code == 422, response.text
+    assert locs(response) == [loc]
+    assert says in response.json()["detail"][0]["msg"]
+
+
+@pytest.mark.parametrize(
+    ("body", "says"),
+    [
+        (DEEP, "200 levels"),
+        ('[{"customer_phone": "+14155552671", "customer_name": "\\ud800"}]', "lone surrogate"),
+        ('[{"customer_phone": "+14155552671", "priority": NaN}]', "NaN and Infinity"),
+    ],
+)
+async def test_hostile_contact_uploads_are_422_naming_the_problem(
+    service: RunningCallback, body: str, says: str
+) -> None:
+    response = await service.http.post(contacts_path(), content=body.encode(), headers=JSON)
+
+    assert response.status_code == 422, response.text
+    assert locs(response) == [["body"]]
+    assert says in response.json()["detail"][0]["msg"]
+
+
+async def test_an_empty_correlation_id_is_treated_as_absent(service: RunningCallback) -> None:
+    response = await service.http.post(
+        "/v1/callbacks", json={"customer_phone": new_phone()}, headers={"X-Correlation-Id": ""}
+    )
+
+    assert response.status_code == 201, response.text
+
+
+@pytest.mark.parametrize("value", [b"c" * 257, b"tab\there", b"caf\xe9"])
+async def test_a_bad_correlation_id_is_422_naming_the_header(
+    service: RunningCallback, value: bytes
+) -> None:
+    response = await service.http.post(
+        "/v1/callbacks",
+        json={"customer_phone": new_phone()},
+        headers=[(b"X-Correlation-Id", value)],
+    )
+
+    assert response.status_code == 422, response.text
+    assert locs(response) == [["header", "x-correlation-id"]]
+
+
+async def upload(
+    base_url: str, path: str, total: int, *, declare_length: bool
+) -> tuple[int, dict[str, Any], int]:
+    """POST ``total`` bytes as raw HTTP/1.1 while reading the answer; returns its status,
+    its JSON body and how many bytes had been sent when it arrived."""
+    url = httpx.URL(base_url)
+    reader, writer = await asyncio.open_connection(url.host, url.port)
+    framing = f"Content-Length: {total}" if declare_length else "Transfer-Encoding: chunked"
+    writer.write(
+        f"POST {path} HTTP/1.1\r\nHost: {url.host}\r\n"
+        f"Content-Type: application/json\r\n{framing}\r\n\r\n".encode()
+    )
+    sent = 0
+
+    async def send_chunks() -> None:
+        nonlocal sent
+        frame = f"{CHUNK:x}\r\n".encode() + b" " * CHUNK + b"\r\n"
+        while sent < total:
+            writer.write(frame)
+            sent += CHUNK
+            await writer.drain()
+
+    sender = None if declare_length else asyncio.create_task(send_chunks())
+    try:
+        head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), timeout=60)
+        at_answer = sent
+        lines = head.decode("latin-1").split("\r\n")
+        length = next(int(h.split(":")[1]) for h in lines if h.lower().startswith("content-length"))
+        body = json.loads(await asyncio.wait_for(reader.readexactly(length), timeout=10))
+    finally:
+        if sender is not None:
+            sender.cancel()
+            await asyncio.gather(sender, return_exceptions=True)
+        writer.close()
+    return int(lines[0].split()[1]), body, at_answer
+
+
+@pytest.mark.parametrize("declare_length", [True, False], ids=["declared", "streamed"])
+async def test_a_600_mb_callback_request_is_413_once_past_the_limit(
+    service: RunningCallback, declare_length: bool
+) -> None:
+    limit = service.settings.max_message_bytes
+
+    status, body, sent = await upload(
+        service.base_url, "/v1/callbacks", HUGE, declare_length=declare_length
+    )
+
+    assert status == 413
+    assert f"{limit} bytes" in body["detail"]
+    assert sent == 0 if declare_length else sent < limit + SLACK
+
+
+@pytest.mark.parametrize("declare_length", [True, False], ids=["declared", "streamed"])
+async def test_a_600_mb_contact_upload_is_413_once_past_the_limit(
+    service: RunningCallback, declare_length: bool
+) -> None:
+    limit = service.settings.campaign_max_body_bytes
+
+    status, body, sent = await upload(
+        service.base_url, contacts_path(), HUGE, declare_length=declare_length
+    )
+
+    assert status == 413
+    assert f"{limit} bytes" in body["detail"]
+    assert sent == 0 if declare_length else sent < limit + SLACK

@@ -1,0 +1,30 @@
+"""A burst of creates through the real server: each waits for a Redis connection rather
+than being refused one, so none is answered 503 while Redis is up."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+
+import httpx
+import pytest
+
+from .conftest import RunningWorkItem
+
+pytestmark = pytest.mark.integration
+
+BURST = 200
+
+
+async def test_200_concurrent_creates_are_all_created(workitem: RunningWorkItem) -> None:
+    limits = httpx.Limits(max_connections=BURST, max_keepalive_connections=BURST)
+    async with httpx.AsyncClient(base_url=workitem.base_url, timeout=30, limits=limits) as http:
+        responses = await asyncio.gather(
+            *(
+                http.post("/v1/workitems", json={"type": "task", "description": f"burst {i}"})
+                for i in range(BURST)
+            )
+        )
+
+    assert Counter(r.status_code for r in responses) == {201: BURST}
+    assert len({r.json()["work_item_id"] for r in responses}) == BURST
