@@ -13,25 +13,12 @@ from __future__ import annotations
 
 import argparse
 import os
-from pathlib import Path
 
 from redis import Redis
 
 from switchboard_runtime.generation import RESET, new_marker
 from switchboard_runtime.redis_keys import Keys
-
-RUN_ENV = Path(os.environ.get("SWITCHBOARD_RUN_DIR", ".run")) / "env"
-
-
-def redis_url() -> str:
-    if "REDIS_URL" in os.environ:
-        return os.environ["REDIS_URL"]
-    if RUN_ENV.exists():
-        for line in RUN_ENV.read_text().splitlines():
-            name, _, value = line.partition("=")
-            if name == "REDIS_URL":
-                return value
-    raise SystemExit("set REDIS_URL, or start `make run` first")
+from switchboard_runtime.run_env import setting
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -41,7 +28,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--yes", action="store_true", help="confirm the reset")
     args = parser.parse_args(argv)
     key = Keys(args.tenant).generation()
-    client = Redis.from_url(redis_url(), decode_responses=True)
+    client = Redis.from_url(setting("REDIS_URL"), decode_responses=True)
     try:
         found = client.get(key)
         marker = found if isinstance(found, str) else None

@@ -12,26 +12,17 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import sys
 import uuid
 from datetime import UTC, datetime
-from pathlib import Path
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
-RUN_ENV = Path(os.environ.get("SWITCHBOARD_RUN_DIR", ".run")) / "env"
+from switchboard_runtime.run_env import setting
 
 
 def bootstrap() -> str:
-    if "KAFKA_BOOTSTRAP_SERVERS" in os.environ:
-        return os.environ["KAFKA_BOOTSTRAP_SERVERS"]
-    if RUN_ENV.exists():
-        for line in RUN_ENV.read_text().splitlines():
-            name, _, value = line.partition("=")
-            if name == "KAFKA_BOOTSTRAP_SERVERS":
-                return value
-    raise SystemExit("set KAFKA_BOOTSTRAP_SERVERS, or start `make run` first")
+    return setting("KAFKA_BOOTSTRAP_SERVERS")
 
 
 def _render(value: bytes | None, headers: list[tuple[str, bytes]]) -> str:
