@@ -4,22 +4,17 @@ without reading it."""
 
 from __future__ import annotations
 
-import asyncio
-import json
 import uuid
 from typing import Any
 
 import httpx
 import pytest
+from switchboard_runtime.testing_http import assert_huge_upload_refused
 
 from .conftest import RunningCallback, new_phone
 
 pytestmark = pytest.mark.integration
 
-HUGE = 600 * 1024 * 1024
-CHUNK = 64 * 1024
-# What loopback socket buffers can hold beyond what the server read (a few MB on Linux).
-SLACK = 32 * 1024 * 1024
 DEEP = "[" * 1000 + "]" * 1000
 JSON = {"content-type": "application/json"}
 
@@ -96,56 +91,15 @@ async def test_a_bad_correlation_id_is_422_naming_the_header(
     assert locs(response) == [["header", "x-correlation-id"]]
 
 
-async def upload(
-    base_url: str, path: str, total: int, *, declare_length: bool
-) -> tuple[int, dict[str, Any], int]:
-    """POST ``total`` bytes as raw HTTP/1.1 while reading the answer; returns its status,
-    its JSON body and how many bytes had been sent when it arrived."""
-    url = httpx.URL(base_url)
-    reader, writer = await asyncio.open_connection(url.host, url.port)
-    framing = f"Content-Length: {total}" if declare_length else "Transfer-Encoding: chunked"
-    writer.write(
-        f"POST {path} HTTP/1.1\r\nHost: {url.host}\r\n"
-        f"Content-Type: application/json\r\n{framing}\r\n\r\n".encode()
-    )
-    sent = 0
-
-    async def send_chunks() -> None:
-        nonlocal sent
-        frame = f"{CHUNK:x}\r\n".encode() + b" " * CHUNK + b"\r\n"
-        while sent < total:
-            writer.write(frame)
-            sent += CHUNK
-            await writer.drain()
-
-    sender = None if declare_length else asyncio.create_task(send_chunks())
-    try:
-        head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), timeout=60)
-        at_answer = sent
-        lines = head.decode("latin-1").split("\r\n")
-        length = next(int(h.split(":")[1]) for h in lines if h.lower().startswith("content-length"))
-        body = json.loads(await asyncio.wait_for(reader.readexactly(length), timeout=10))
-    finally:
-        if sender is not None:
-            sender.cancel()
-            await asyncio.gather(sender, return_exceptions=True)
-        writer.close()
-    return int(lines[0].split()[1]), body, at_answer
-
-
 @pytest.mark.parametrize("declare_length", [True, False], ids=["declared", "streamed"])
 async def test_a_600_mb_callback_request_is_413_once_past_the_limit(
     service: RunningCallback, declare_length: bool
 ) -> None:
     limit = service.settings.max_message_bytes
 
-    status, body, sent = await upload(
-        service.base_url, "/v1/callbacks", HUGE, declare_length=declare_length
+    await assert_huge_upload_refused(
+        service.base_url, "/v1/callbacks", limit, declare_length=declare_length
     )
-
-    assert status == 413
-    assert f"{limit} bytes" in body["detail"]
-    assert sent == 0 if declare_length else sent < limit + SLACK
 
 
 @pytest.mark.parametrize("declare_length", [True, False], ids=["declared", "streamed"])
@@ -154,10 +108,6 @@ async def test_a_600_mb_contact_upload_is_413_once_past_the_limit(
 ) -> None:
     limit = service.settings.campaign_max_body_bytes
 
-    status, body, sent = await upload(
-        service.base_url, contacts_path(), HUGE, declare_length=declare_length
+    await assert_huge_upload_refused(
+        service.base_url, contacts_path(), limit, declare_length=declare_length
     )
-
-    assert status == 413
-    assert f"{limit} bytes" in body["detail"]
-    assert sent == 0 if declare_length else sent < limit + SLACK

@@ -3,23 +3,20 @@ JSON body naming the problem, never a 500, and a huge body is refused without re
 
 from __future__ import annotations
 
-import asyncio
 import json
 from typing import Any
 
 import httpx
 import pytest
 from switchboard_runtime.testing import KafkaTap, cloud_event, of_type
+from switchboard_runtime.testing_http import assert_huge_upload_refused
 from switchboard_schemas.topics import WORKITEM_EVENTS
 
 from .conftest import RunningWorkItem
 
 pytestmark = pytest.mark.integration
 
-HUGE = 600 * 1024 * 1024
-CHUNK = 64 * 1024
-# What loopback socket buffers can hold beyond what the server read (a few MB on Linux).
-SLACK = 32 * 1024 * 1024
+LIMIT = 16384  # the max_message_bytes the conftest configures, named in a 413
 DEEP = "[" * 1000 + "]" * 1000
 
 
@@ -117,58 +114,17 @@ async def test_a_bad_correlation_id_is_422_naming_the_header(
     assert locs(response) == [["header", "x-correlation-id"]]
 
 
-async def upload(
-    workitem: RunningWorkItem, total: int, *, declare_length: bool
-) -> tuple[int, dict[str, Any], int]:
-    """POST ``total`` bytes as raw HTTP/1.1 while reading the answer; returns its status,
-    its JSON body and how many bytes had been sent when it arrived."""
-    url = httpx.URL(workitem.base_url)
-    reader, writer = await asyncio.open_connection(url.host, url.port)
-    framing = f"Content-Length: {total}" if declare_length else "Transfer-Encoding: chunked"
-    writer.write(
-        f"POST /v1/workitems HTTP/1.1\r\nHost: {url.host}\r\n"
-        f"Content-Type: application/json\r\n{framing}\r\n\r\n".encode()
-    )
-    sent = 0
-
-    async def send_chunks() -> None:
-        nonlocal sent
-        frame = f"{CHUNK:x}\r\n".encode() + b" " * CHUNK + b"\r\n"
-        while sent < total:
-            writer.write(frame)
-            sent += CHUNK
-            await writer.drain()
-
-    sender = None if declare_length else asyncio.create_task(send_chunks())
-    try:
-        head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), timeout=60)
-        at_answer = sent
-        lines = head.decode("latin-1").split("\r\n")
-        length = next(int(h.split(":")[1]) for h in lines if h.lower().startswith("content-length"))
-        body = json.loads(await asyncio.wait_for(reader.readexactly(length), timeout=10))
-    finally:
-        if sender is not None:
-            sender.cancel()
-            await asyncio.gather(sender, return_exceptions=True)
-        writer.close()
-    return int(lines[0].split()[1]), body, at_answer
-
-
 async def test_a_declared_600_mb_body_is_413_before_any_of_it_is_sent(
     workitem: RunningWorkItem,
 ) -> None:
-    status, body, sent = await upload(workitem, HUGE, declare_length=True)
-
-    assert status == 413
-    assert "16384 bytes" in body["detail"]
-    assert sent == 0
+    await assert_huge_upload_refused(workitem.base_url, "/v1/workitems", LIMIT, declare_length=True)
 
 
 async def test_a_streamed_600_mb_body_is_413_once_past_the_limit(
     workitem: RunningWorkItem,
 ) -> None:
-    status, body, sent = await upload(workitem, HUGE, declare_length=False)
+    assert workitem.settings.max_message_bytes == LIMIT
 
-    assert status == 413
-    assert "16384 bytes" in body["detail"]
-    assert sent < workitem.settings.max_message_bytes + SLACK
+    await assert_huge_upload_refused(
+        workitem.base_url, "/v1/workitems", LIMIT, declare_length=False
+    )
