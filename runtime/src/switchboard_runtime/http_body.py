@@ -16,8 +16,8 @@ from typing import Any, TypeVar
 from fastapi import HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
-from pydantic_core import from_json
 from starlette.requests import ClientDisconnect
+from switchboard_schemas import strict_json
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 SCHEMA_REF = "#/components/schemas/{model}"
@@ -57,32 +57,14 @@ async def read_body(request: Request, max_bytes: int) -> bytes:
 
 
 def parse_json(raw: bytes) -> Any:
-    """``raw`` as JSON, or a 422 ``json_invalid`` saying why.
-
-    Stricter than ``json.loads``: UTF-8 only, no ``NaN``/``Infinity``, no lone surrogate
-    escapes (they cannot be stored or sent on), at most 200 levels of nesting, integers
-    of at most 4300 digits. A number too large for a float reads as infinity, which no
-    field accepts."""
+    """``raw`` as JSON (see switchboard_schemas.strict_json), or a 422 ``json_invalid``
+    saying why not."""
     try:
-        return from_json(raw, allow_inf_nan=False)
+        return strict_json.loads(raw)
     except ValueError as exc:
-        msg = f"invalid JSON: {exc}{_hint(raw, str(exc))}"
         raise RequestValidationError(
-            [{"type": "json_invalid", "loc": ("body",), "msg": msg}]
+            [{"type": "json_invalid", "loc": ("body",), "msg": f"invalid JSON: {exc}"}]
         ) from exc
-
-
-def _hint(raw: bytes, error: str) -> str:
-    """What the parser's message leaves unsaid about why it refused."""
-    if "recursion limit" in error:
-        return " (nested deeper than 200 levels)"
-    if "surrogate" in error or "hex escape" in error:
-        return " (a \\u escape must be a whole character, not a lone surrogate)"
-    try:
-        from_json(raw, allow_inf_nan=True)
-    except ValueError:
-        return ""
-    return " (NaN and Infinity are not JSON numbers)"
 
 
 def parse_body(

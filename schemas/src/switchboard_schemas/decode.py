@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any, Literal
 
 from pydantic import BaseModel, ValidationError
 
+from switchboard_schemas import strict_json
 from switchboard_schemas.envelope import CloudEvent
 
 RejectionKind = Literal[
@@ -44,18 +44,11 @@ def describe_errors(exc: ValidationError, prefix: str = "") -> str:
     return _bounded("; ".join(parts))
 
 
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not valid JSON")
-
-
 def _parse_object(raw: bytes) -> dict[str, Any]:
     try:
-        text = raw.decode("utf-8")
-        value = json.loads(text, parse_constant=_reject_constant)
-    except UnicodeDecodeError as exc:
-        raise MessageRejected("not_json", f"not UTF-8: {exc.reason} at byte {exc.start}") from None
-    except (ValueError, RecursionError) as exc:
-        raise MessageRejected("not_json", f"not JSON: {exc!r}") from None
+        value = strict_json.loads(raw)
+    except ValueError as exc:
+        raise MessageRejected("not_json", f"not JSON: {exc}") from None
     if not isinstance(value, dict):
         raise MessageRejected("not_json", f"expected a JSON object, got {type(value).__name__}")
     return value
