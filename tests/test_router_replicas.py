@@ -108,7 +108,11 @@ def _created_event(tenant: str, wid: str, queue: str) -> bytes:
     return json.dumps(event).encode()
 
 
-def _start_router(stack: Stack, tenant: str, port: int, log: Path) -> subprocess.Popen[bytes]:
+def _start_router(
+    stack: Stack, tenant: str, port: int, log: Path, **overrides: str
+) -> subprocess.Popen[bytes]:
+    """A router process of ``tenant`` (its own consumer group); ``overrides``: more
+    environment variables, e.g. ``OFFER_TIMEOUT_SECONDS="5"``."""
     env = {
         **os.environ,
         "KAFKA_BOOTSTRAP_SERVERS": stack.brokers.kafka_bootstrap_servers,
@@ -119,6 +123,7 @@ def _start_router(stack: Stack, tenant: str, port: int, log: Path) -> subprocess
         "OFFER_TIMEOUT_SECONDS": "2",
         "ROUTING_CONFIG": str(stack.router_env["routing_config"]),
         "LOG_FORMAT": "json",
+        **overrides,
     }
     with log.open("ab") as out:
         return subprocess.Popen(

@@ -74,16 +74,34 @@ class OffsetCommitter:
             await asyncio.shield(self._task)
 
 
+Partitions = Callable[[set[TopicPartition]], None]
+
+
 class FinishBeforeRevoke(ConsumerRebalanceListener):  # type: ignore[misc]
     """When the group takes partitions away, first apply what is planned and commit what
     is applied, so the next owner starts where this one stopped instead of applying the
-    same records alongside it."""
+    same records alongside it.
 
-    def __init__(self, finish: Callable[[], Awaitable[None]]) -> None:
+    ``revoked`` and ``assigned`` are told which partitions come and go (``revoked``
+    before the finishing), e.g. so that a replica fires only its own partitions'
+    deadlines."""
+
+    def __init__(
+        self,
+        finish: Callable[[], Awaitable[None]],
+        *,
+        revoked: Partitions | None = None,
+        assigned: Partitions | None = None,
+    ) -> None:
         self._finish = finish
+        self._revoked = revoked
+        self._assigned = assigned
 
-    async def on_partitions_revoked(self, revoked: object) -> None:
+    async def on_partitions_revoked(self, revoked: Iterable[TopicPartition]) -> None:
+        if self._revoked is not None:
+            self._revoked(set(revoked))
         await self._finish()
 
-    async def on_partitions_assigned(self, assigned: object) -> None:
-        return None
+    async def on_partitions_assigned(self, assigned: Iterable[TopicPartition]) -> None:
+        if self._assigned is not None:
+            self._assigned(set(assigned))

@@ -28,6 +28,7 @@ class SourceRecord:
     key: bytes | None
     value: bytes | None
     headers: tuple[tuple[str, bytes], ...]
+    timestamp: int | None = None  # Kafka's, epoch ms (CreateTime or LogAppendTime)
 
 
 async def dead_letter(

@@ -98,8 +98,18 @@ class Keys:
         return f"{self.tag}:ag:{agent_id}:skills"
 
     def deadlines(self) -> str:
-        """Sorted set: offer (o|offer|item) and wrap-up (w|item) deadlines by due epoch ms."""
+        """Sorted set: offer (o|offer|item) and wrap-up (w|item) deadlines by due epoch ms,
+        of agents whose partition of agent.commands is not known (agents last seen by a
+        router before 2026-12-01) and as routers before then kept all of them. Every
+        replica fires it as it always did, so an upgrade loses nothing."""
         return f"{self.tag}:deadlines"
+
+    def deadlines_of(self, partition: int) -> str:
+        """Sorted set: as ``deadlines``, of the agents whose commands arrive on this
+        partition of agent.commands; only the replica that owns the partition fires it,
+        once its consumer has applied every command sent before the deadline (see
+        switchboard_runtime.watermarks)."""
+        return f"{self.tag}:deadlines:{partition}"
 
     # Work item read model (the Inbox). The projection script builds an agent's inbox
     # key as agent_inbox_prefix() .. agent_id, so both builders must stay in step.

@@ -68,12 +68,8 @@ class Worker(Protocol):
 
 
 def redis_client(settings: CommonSettings) -> Redis:
-    """A Redis client for the service (connects lazily, on first use).
-
-    Its pool opens at most ``REDIS_MAX_CONNECTIONS``; a burst beyond that waits for a
-    free connection (at most ``REDIS_POOL_TIMEOUT_SECONDS``) instead of failing, so a
-    503 means Redis is unreachable or stuck, not merely busy.
-    """
+    """A Redis client for the service (connects lazily, on first use). A burst past
+    REDIS_MAX_CONNECTIONS waits (up to REDIS_POOL_TIMEOUT_SECONDS) for a free connection."""
     pool = BlockingConnectionPool.from_url(
         settings.redis_url,
         max_connections=settings.redis_max_connections,
@@ -87,14 +83,9 @@ def redis_client(settings: CommonSettings) -> Redis:
 
 def source_record(raw: ConsumerRecord[bytes, bytes]) -> SourceRecord:
     """The parts of a consumed aiokafka record the pipeline and the DLQ need."""
-    return SourceRecord(
-        topic=raw.topic,
-        partition=raw.partition,
-        offset=raw.offset,
-        key=raw.key,
-        value=raw.value,
-        headers=tuple(raw.headers or ()),
-    )
+    stamp = raw.timestamp if raw.timestamp is not None and raw.timestamp >= 0 else None
+    headers = tuple(raw.headers or ())
+    return SourceRecord(raw.topic, raw.partition, raw.offset, raw.key, raw.value, headers, stamp)
 
 
 class ServiceRuntime:

@@ -47,6 +47,14 @@ class RouterSettings(CommonSettings):
         le=5000,
         description="Longest a timer sleeps before looking for deadlines added by other replicas.",
     )
+    deadline_broker_timeout_ms: int = Field(
+        2000,
+        ge=10,
+        le=60_000,
+        description="Longest a timer round waits for Kafka's end offsets of agent.commands "
+        "(asked when a deadline is due and its partition's applied records do not reach "
+        "it yet); past that its deadlines wait for the next round.",
+    )
     route_scan_items: int = Field(
         200,
         ge=1,

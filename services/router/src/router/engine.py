@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from pydantic import BaseModel
 from switchboard_runtime.batch import Planner
 from switchboard_runtime.pipeline import CommandInvalid, Handler
+from switchboard_runtime.watermarks import default_partition
 from switchboard_schemas.agent import AgentStatusCommand
 from switchboard_schemas.agent_events import ItemSummary
 from switchboard_schemas.envelope import CloudEvent
@@ -20,6 +21,9 @@ from router.scripts import RouterScripts, ScriptCall
 
 # deadlines applied by one script call: fewer calls, but each call holds Redis longer
 FIRE_PER_CALL = 25
+
+# how many partitions agent.commands has (None: not known, e.g. before the consumer runs)
+PartitionCount = Callable[[], int | None]
 
 # offer.accept, offer.reject, outbound.dial/skip, item.hold/resume/end/complete
 ITEM_COMMANDS = {t: m for t, m in AGENT_COMMAND_MODELS.items() if t != AgentStatusCommand.TYPE}
@@ -46,12 +50,17 @@ class RouterEngine:
         seen_ttl: int,
         default_disposition: str,
         skip_limit: int = 3,
+        partitions: PartitionCount = lambda: None,
     ) -> None:
+        """``partitions``: the partition count of agent.commands. While it is known, each
+        agent's deadlines are kept in the set of the partition its commands arrive on
+        (Kafka's default partitioner over the agent id), else in the single set."""
         self._scripts = scripts
         self._config = config
         self._seen_ttl = seen_ttl
         self._default_disposition = default_disposition
         self._skip_limit = skip_limit
+        self._partitions = partitions
 
     def _seen(self, event: CloudEvent) -> dict[str, Any]:
         return {"seen": f"{event.source}|{event.id}", "seen_ttl": self._seen_ttl}
@@ -88,9 +97,16 @@ class RouterEngine:
             "queues": list(cmd.queues),
             "skills": list(cmd.skills),
             "capacity": self._config.capacity(cmd.agent_id, requested),
+            "part": self.partition_of(cmd.agent_id),
             **self._seen(event),
         }
         return ScriptCall("agent_status", args, event.correlationid)
+
+    def partition_of(self, agent_id: str) -> int | None:
+        """The partition of agent.commands the agent's commands arrive on (keyed by its
+        id), or None while the partition count is not known."""
+        count = self._partitions()
+        return default_partition(agent_id, count) if count else None
 
     def plan_command(self, event: CloudEvent, cmd: BaseModel) -> ScriptCall:
         data = cmd.model_dump(mode="json", exclude_none=True)
@@ -134,23 +150,43 @@ class RouterEngine:
     async def item_command(self, event: CloudEvent, cmd: BaseModel) -> str:
         return await self._one(self.plan_command(event, cmd))
 
-    def _fire_call(self, members: Sequence[str], now_ms: int | None) -> ScriptCall:
-        args = {"members": list(members), "default_disposition": self._default_disposition}
+    def _fire_call(
+        self, members: Sequence[str], now_ms: int | None, part: int | None
+    ) -> ScriptCall:
+        args = {
+            "members": list(members),
+            "part": part,
+            "default_disposition": self._default_disposition,
+        }
         return ScriptCall("fire", args, now_ms=now_ms)
 
-    async def fire(self, member: str, now_ms: int | None = None) -> str:
-        """Apply one due deadline (a no-op if another replica already did)."""
-        [outcome] = (await self._one(self._fire_call([member], now_ms))).split()
+    async def fire(self, member: str, now_ms: int | None = None, part: int | None = None) -> str:
+        """Apply one due deadline of partition ``part``'s set (None: the single set); a
+        no-op if another replica already did."""
+        [outcome] = (await self._one(self._fire_call([member], now_ms, part))).split()
         return outcome
 
-    async def fire_many(self, members: Sequence[str], now_ms: int) -> list[str]:
-        """Apply due deadlines, ``FIRE_PER_CALL`` per script call, all in one round trip;
-        one outcome per member, in order."""
-        calls = [
-            self._fire_call(members[i : i + FIRE_PER_CALL], now_ms)
-            for i in range(0, len(members), FIRE_PER_CALL)
-        ]
-        return [o for outcomes in await self._scripts.run_calls(calls) for o in outcomes.split()]
+    async def fire_many(
+        self, members: Sequence[str], now_ms: int, part: int | None = None
+    ) -> list[str]:
+        """Apply due deadlines of partition ``part``'s set (None: the single set),
+        ``FIRE_PER_CALL`` per script call, all in one round trip; one outcome per
+        member, in order."""
+        [outcomes] = await self.fire_sets([(part, members)], now_ms)
+        return outcomes
+
+    async def fire_sets(
+        self, sets: Sequence[tuple[int | None, Sequence[str]]], now_ms: int
+    ) -> list[list[str]]:
+        """``fire_many`` for the due members of several sets, all in one round trip;
+        the outcomes per set."""
+        calls, sizes = [], []
+        for part, members in sets:
+            chunks = [members[i : i + FIRE_PER_CALL] for i in range(0, len(members), FIRE_PER_CALL)]
+            calls += [self._fire_call(chunk, now_ms, part) for chunk in chunks]
+            sizes.append(len(chunks))
+        outcomes = iter(await self._scripts.run_calls(calls))
+        return [[o for _ in range(n) for o in next(outcomes).split()] for n in sizes]
 
     def workitem_event_handlers(self) -> Mapping[str, tuple[type[BaseModel], Handler]]:
         return {

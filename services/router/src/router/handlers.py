@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from typing import Any, cast
 
 from aiokafka import AIOKafkaConsumer
@@ -12,12 +13,46 @@ from faststream.kafka.annotations import KafkaMessage
 from switchboard_runtime.batch import BatchPipeline
 from switchboard_runtime.commits import FinishBeforeRevoke, OffsetCommitter
 from switchboard_runtime.service import source_record
+from switchboard_runtime.watermarks import Watermarks
 
+from router.config import RouterSettings
 from router.scripts import ScriptCall
 
 
 async def _keep_raw(_msg: Any) -> None:
     """The pipeline decodes the raw records itself; FastStream's own decoding is skipped."""
+
+
+@dataclass(frozen=True)
+class Batching:
+    """How the consumer gathers batches (see ``register``)."""
+
+    max_records: int
+    batch_timeout_ms: int
+    fetch_max_wait_ms: int
+
+    @classmethod
+    def of(cls, settings: RouterSettings) -> Batching:
+        return cls(
+            settings.consume_batch_max, settings.consume_wait_ms, settings.kafka_fetch_max_wait_ms
+        )
+
+
+def _on_batch(
+    pipeline: BatchPipeline[ScriptCall], committer: OffsetCommitter, watermarks: Watermarks
+) -> Callable[[KafkaMessage], Awaitable[None]]:
+    async def on_router_batch(msg: KafkaMessage) -> None:
+        raws = msg.raw_message
+        consumer = cast(AIOKafkaConsumer, msg.consumer)  # FastStream types it loosely
+        records = [source_record(raw) for raw in raws]
+
+        def applied() -> None:
+            committer.applied(consumer, raws)
+            watermarks.applied(records)
+
+        await pipeline.submit(records, applied)
+
+    return on_router_batch
 
 
 def register(
@@ -27,38 +62,35 @@ def register(
     topics: Sequence[str],
     group_id: str,
     *,
-    max_records: int,
-    batch_timeout_ms: int,
-    fetch_max_wait_ms: int,
-) -> None:
+    batching: Batching,
+    watermarks: Watermarks,
+) -> Callable[[], AIOKafkaConsumer | None]:
     """One consumer for all the router's topics. Each batch is planned here and applied by
     the pipeline's executor while the next batch is fetched and planned; its offsets are
     committed in the background once it is applied.
 
     A batch is whatever has arrived, up to ``max_records``: one record at low load (no
     added latency), hundreds at high load (one Redis round trip for all of them).
-    """
+    The deadline ``watermarks`` learn the partitions it owns and the records it applied.
+    Returns the consumer (None until it runs)."""
 
     async def settle() -> None:
         """Before partitions move to another replica: apply what is planned, commit it."""
         await pipeline.drain()
         await committer.flush()
 
-    @broker.subscriber(
+    listener = FinishBeforeRevoke(settle, revoked=watermarks.revoked, assigned=watermarks.assigned)
+    subscriber = broker.subscriber(
         *topics,
         group_id=group_id,
         auto_offset_reset="earliest",
         ack_policy=AckPolicy.MANUAL,
         batch=True,
-        max_records=max_records,
-        batch_timeout_ms=batch_timeout_ms,
-        fetch_max_wait_ms=fetch_max_wait_ms,
-        listener=FinishBeforeRevoke(settle),
+        max_records=batching.max_records,
+        batch_timeout_ms=batching.batch_timeout_ms,
+        fetch_max_wait_ms=batching.fetch_max_wait_ms,
+        listener=listener,
         decoder=_keep_raw,
     )
-    async def on_router_batch(msg: KafkaMessage) -> None:
-        raws = msg.raw_message
-        consumer = cast(AIOKafkaConsumer, msg.consumer)  # FastStream types it loosely
-        await pipeline.submit(
-            [source_record(raw) for raw in raws], lambda: committer.applied(consumer, raws)
-        )
+    subscriber(_on_batch(pipeline, committer, watermarks))
+    return lambda: subscriber.consumer

@@ -3,20 +3,24 @@
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 
 import structlog
 from aiokafka import AIOKafkaProducer
 from fastapi import FastAPI
 from faststream.kafka import KafkaBroker
+from redis.asyncio import Redis
 from switchboard_runtime.batch import BatchPipeline
 from switchboard_runtime.commits import OffsetCommitter
-from switchboard_runtime.deadlines import DeadlineTimer
+from switchboard_runtime.deadlines import DeadlineTimer, Partitioned
 from switchboard_runtime.generation import Generation
 from switchboard_runtime.http import serve
+from switchboard_runtime.kafka_offsets import ConsumerOffsets
 from switchboard_runtime.logs import configure_logging
 from switchboard_runtime.pipeline import make_pipeline
 from switchboard_runtime.redis_keys import Keys
 from switchboard_runtime.service import Hooks, ServiceRuntime, redis_client, service_app
+from switchboard_runtime.watermarks import Watermarks
 from switchboard_schemas.topics import AGENT_COMMANDS, ALL_TOPICS, WORKITEM_EVENTS
 
 from router import handlers
@@ -39,18 +43,60 @@ async def split_queues(scripts: RouterScripts, config: RoutingConfig) -> None:
         log.info("waiting_items_split_by_kind", items=moved)
 
 
+@dataclass(frozen=True)
+class Deadlines:
+    """The router's deadlines live per partition of agent.commands, where their answers
+    arrive, and fire up to the partition's watermark (see switchboard_runtime.watermarks);
+    those of agents not seen since routers before that live in the single set."""
+
+    offsets: ConsumerOffsets
+    watermarks: Watermarks
+
+    @classmethod
+    def of(cls, settings: RouterSettings) -> Deadlines:
+        offsets = ConsumerOffsets(
+            AGENT_COMMANDS, settings.kafka_bootstrap_servers, client_id=f"{SERVICE}-offsets"
+        )
+        timeout_s = settings.deadline_broker_timeout_ms / 1000
+        return cls(
+            offsets, Watermarks(AGENT_COMMANDS, offsets, wall_clock_ms, broker_timeout_s=timeout_s)
+        )
+
+    def timer(
+        self, redis: Redis, keys: Keys, engine: RouterEngine, settings: RouterSettings
+    ) -> DeadlineTimer:
+        timer = DeadlineTimer(
+            redis,
+            keys.deadlines(),
+            engine.fire,
+            wall_clock_ms,
+            poll_ms=settings.deadline_poll_ms,
+            fire_batch=engine.fire_many,
+            partitioned=Partitioned(keys.deadlines_of, self.watermarks, engine.fire_sets),
+        )
+        self.watermarks.wake = timer.poke
+        return timer
+
+    async def close(self) -> None:
+        await self.watermarks.close()
+        await self.offsets.close()
+
+
 def create_app(settings: RouterSettings) -> FastAPI:
     """The router as an ASGI app (health and metrics); its lifespan consumes and fires."""
     config = RoutingConfig.load(settings.routing_config)
     runtime: ServiceRuntime
     pipelines: list[BatchPipeline[ScriptCall]] = []  # one per broker connection
     committer = OffsetCommitter()
+    deadlines = Deadlines.of(settings)
+    batching = handlers.Batching.of(settings)
 
     async def finish_batches() -> None:
         """On shutdown: apply what is planned and commit what is applied."""
         for pipeline in pipelines:
             await pipeline.close()
         await committer.flush()
+        await deadlines.close()
 
     def register(broker: KafkaBroker, producer: AIOKafkaProducer) -> None:
         decoders = {
@@ -67,16 +113,16 @@ def create_app(settings: RouterSettings) -> FastAPI:
         }
         pipeline = BatchPipeline(decoders, engine.planners(), engine.execute, service=SERVICE)
         pipelines.append(pipeline)
-        handlers.register(
+        consumer = handlers.register(
             broker,
             pipeline,
             committer,
             list(decoders),
             runtime.group_id,
-            max_records=settings.consume_batch_max,
-            batch_timeout_ms=settings.consume_wait_ms,
-            fetch_max_wait_ms=settings.kafka_fetch_max_wait_ms,
+            batching=batching,
+            watermarks=deadlines.watermarks,
         )
+        deadlines.offsets.use(consumer, runtime.group_id)
 
     timing = Timing(
         offer_timeout_ms=round(settings.offer_timeout_seconds * 1000),
@@ -94,15 +140,9 @@ def create_app(settings: RouterSettings) -> FastAPI:
         seen_ttl=settings.dedupe_ttl_seconds,
         default_disposition=settings.wrapup_default_disposition,
         skip_limit=settings.outbound_skip_limit,
+        partitions=deadlines.offsets.partition_count,
     )
-    timer = DeadlineTimer(
-        redis,
-        keys.deadlines(),
-        engine.fire,
-        wall_clock_ms,
-        poll_ms=settings.deadline_poll_ms,
-        fire_batch=engine.fire_many,
-    )
+    timer = deadlines.timer(redis, keys, engine, settings)
     runtime = ServiceRuntime(
         settings,
         service=SERVICE,

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from .deadline_sets import deadlines_due
 from .routerkit import DEFAULT_DISPOSITION, OPEN, QUEUES, Event, Harness
 
 KINDS = ("voice", "chat", "async")
@@ -65,6 +66,8 @@ class Snapshot:
     queues: dict[str, dict[str, list[tuple[str, float]]]]
     queue_agents: dict[str, dict[str, list[tuple[str, float]]]]
     deadlines: list[tuple[str, float]]
+    # the partition whose set holds each deadline ('' for the single set)
+    deadline_part: dict[str, str] = field(default_factory=dict)
 
     def used(self, agent: str, kind: str) -> int:
         return int(self.agents.get(agent, {}).get(f"used_{kind}", 0))
@@ -98,8 +101,8 @@ async def snapshot(h: Harness, wids: list[str], agents: Iterable[str]) -> Snapsh
                 pipe.zrange(k.queue(q, kind), 0, -1, withscores=True)
             for kind in KINDS:
                 pipe.zrange(k.queue_agents(q, kind), 0, -1, withscores=True)
-        pipe.zrange(k.deadlines(), 0, -1, withscores=True)
         r: list[Any] = await pipe.execute()
+    deadlines = await deadlines_due(h.redis, h.keys)
     n, m = 2 * len(wids), 2 * len(wids) + 4 * len(names)
     return Snapshot(
         items=dict(zip(wids, r[0:n:2], strict=True)),
@@ -116,7 +119,8 @@ async def snapshot(h: Harness, wids: list[str], agents: Iterable[str]) -> Snapsh
             q: {kind: r[m + 6 * i + 3 + j] for j, kind in enumerate(KINDS)}
             for i, q in enumerate(QUEUES)
         },
-        deadlines=r[-1],
+        deadlines=[(member, due) for member, due, _ in deadlines],
+        deadline_part={m: "" if p is None else str(p) for m, _, p in deadlines},
     )
 
 
@@ -221,6 +225,7 @@ class Checker:
         status = item["status"]
         path = self.paths.get(wid, "new")
         assert STATUS_OF_STEP.get(path, path) == status, f"{wid}: events say {path}: {item}"
+        self.check_deadline_set(s, wid, item, [m for m, _ in offers] + ["w|" + wid] * wraps)
         if status == "offered":
             member = f"o|{item['offer_id']}|{wid}"
             assert offers == [(member, float(item["offer_expires"]))], (wid, offers, item)
@@ -239,6 +244,17 @@ class Checker:
         if status == "queued":  # nobody who could take it is left idle
             idle = [a for a in s.agents if s.could_take(a, info)]
             assert not idle, f"{wid} waits while {idle} could take it: {s.agents}"
+
+    def check_deadline_set(
+        self, s: Snapshot, wid: str, item: dict[str, str], members: list[str]
+    ) -> None:
+        """The item's deadline is in the set its 'dpart' names: its agent's partition
+        when the agent had one, else the single set."""
+        dpart = item.get("dpart", "")
+        for member in members:
+            assert s.deadline_part[member] == dpart, (wid, member, s.deadline_part, item)
+        if members and dpart:
+            assert s.agents[item["agent"]].get("part") == dpart, (wid, item, s.agents)
 
 
 def should_accept(cmd: str, item: dict[str, str], agent: str, offer_id: str) -> bool:

@@ -25,6 +25,8 @@ from switchboard_schemas.envelope import CloudEvent, new_event
 from switchboard_schemas.lifecycle import WorkItemCancelRequested, WorkItemCreated
 from switchboard_schemas.registry import MODELS_BY_TOPIC
 
+from .deadline_sets import MOST_PARTITIONS, deadlines_due
+
 START_MS = 1_800_000_000_000
 OFFER_MS = 2_000
 WRAPUP_MS = 5_000
@@ -66,10 +68,16 @@ class Event:
 
 
 class Harness:
-    """One tenant's router: the engine, its clock and readers of the Redis state."""
+    """One tenant's router: the engine, its clock and readers of the Redis state.
+    ``partitions``: of agent.commands, as the engine knows it (None: every deadline in
+    the single set, as before per-partition sets); a test may change it (an upgrade)."""
 
-    def __init__(self, redis: Redis, config: RoutingConfig | None = None) -> None:
+    def __init__(
+        self, redis: Redis, config: RoutingConfig | None = None, partitions: int | None = None
+    ) -> None:
+        assert partitions is None or 0 < partitions <= MOST_PARTITIONS, partitions
         self.redis = redis
+        self.partitions = partitions
         self.keys = Keys(f"t{uuid.uuid4().hex}")
         self.now = START_MS
         self.config = config or RoutingConfig.load()
@@ -77,7 +85,11 @@ class Harness:
         self.generation = Generation(redis, self.keys)
         self.scripts = RouterScripts(redis, self.keys, timing, lambda: self.now, self.generation)
         self.engine = RouterEngine(
-            self.scripts, self.config, seen_ttl=3600, default_disposition=DEFAULT_DISPOSITION
+            self.scripts,
+            self.config,
+            seen_ttl=3600,
+            default_disposition=DEFAULT_DISPOSITION,
+            partitions=lambda: self.partitions,
         )
         self._handlers: dict[str, tuple[type[BaseModel], Handler]] = {
             **self.engine.workitem_event_handlers(),
@@ -198,11 +210,16 @@ class Harness:
         cmd = WorkItemCancelRequested(work_item_id=wid, reason=reason)
         return self.event("workitem.cancel_requested", cmd, wid)
 
+    async def due_parts(self) -> list[tuple[str, int | None]]:
+        """Each due deadline, and the partition of its set (None: the single set)."""
+        return [(m, part) for m, _, part in await deadlines_due(self.redis, self.keys, self.now)]
+
     async def due(self) -> list[str]:
-        return cast(list[str], await self.redis.zrangebyscore(self.keys.deadlines(), 0, self.now))
+        return [member for member, _ in await self.due_parts()]
 
     async def fire_due(self) -> list[tuple[str, str]]:
-        return [(m, await self.engine.fire(m, self.now)) for m in await self.due()]
+        """Fire every due deadline from its own set, as the owning replica's timer would."""
+        return [(m, await self.engine.fire(m, self.now, p)) for m, p in await self.due_parts()]
 
     # -- reading ---------------------------------------------------------------------
 
@@ -239,10 +256,8 @@ class Harness:
         return sorted(members, key=lambda m: (m[1], m[0]))
 
     async def deadlines(self) -> list[tuple[str, float]]:
-        return cast(
-            list[tuple[str, float]],
-            await self.redis.zrange(self.keys.deadlines(), 0, -1, withscores=True),
-        )
+        """Every deadline, whichever set it is in, by due time."""
+        return [(m, score) for m, score, _ in await deadlines_due(self.redis, self.keys)]
 
 
 def parse(fields: Mapping[str, str]) -> Event:

@@ -130,9 +130,7 @@ async def test_each_step_of_an_item_fails_whole_at_every_key_it_writes(
     assert await r.send(accept) == "duplicate"  # completed steps are remembered
 
 
-async def test_deadlines_cancels_and_offline_fail_whole_too(
-    redis: Redis, router: Harness
-) -> None:
+async def test_deadlines_cancels_and_offline_fail_whole_too(redis: Redis, router: Harness) -> None:
     r = router
     await r.status("a1", capacity={"async": 1})
     await r.create("w1")

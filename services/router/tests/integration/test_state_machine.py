@@ -68,7 +68,7 @@ class RouterMachine(RuleBasedStateMachine):
         self.checker = Checker()
         self.snap: Snapshot | None = None
         self.sent: list[CloudEvent] = []
-        self.fired: list[str] = []
+        self.fired: list[tuple[str, int | None]] = []
         self.offers: dict[str, list[str]] = {}
 
     def run(self, coro: Coroutine[Any, Any, T]) -> T:
@@ -263,10 +263,10 @@ class RouterMachine(RuleBasedStateMachine):
         self.h.now += ms
         if not fire:
             return
-        for member in self.run(self.h.due()):
-            firing = self.h.engine.fire(member, self.h.now)
+        for member, part in self.run(self.h.due_parts()):
+            firing = self.h.engine.fire(member, self.h.now, part)
             before, result, events, after = self.step(firing)
-            self.fired.append(member)
+            self.fired.append((member, part))
             expect_fired(member, before, result, events, after)
 
     @precondition(lambda self: self.sent)
@@ -274,8 +274,8 @@ class RouterMachine(RuleBasedStateMachine):
     def repeat(self, n: int, deadline: bool) -> None:
         """Redeliver an earlier command or event (same id), or fire a fired deadline again."""
         if deadline and self.fired:
-            member = self.fired[n % len(self.fired)]
-            before, result, events, after = self.step(self.h.engine.fire(member, self.h.now))
+            member, part = self.fired[n % len(self.fired)]
+            before, result, events, after = self.step(self.h.engine.fire(member, self.h.now, part))
             assert (result, events, after) == ("gone", [], before)
             return
         event = self.sent[n % len(self.sent)]

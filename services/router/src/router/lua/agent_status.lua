@@ -9,6 +9,8 @@ for _, q in ipairs(A.queues) do call('SADD', k('ag', A.agent, 'queues'), q) end
 for _, s in ipairs(A.skills) do call('SADD', k('ag', A.agent, 'skills'), s) end
 call('HSET', akey, 'status', A.status, 'cap_voice', A.capacity.voice,
   'cap_chat', A.capacity.chat, 'cap_async', A.capacity.async)
+-- its partition of agent.commands, where its deadlines live (see deadlines_of)
+if A.part then call('HSET', akey, 'part', A.part) end
 if A.status == 'available' then
   -- idle since now, unless it was available already (a repeated status keeps its place)
   if was ~= 'available' or not call('HGET', akey, 'last_offer') then

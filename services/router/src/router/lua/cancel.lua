@@ -10,7 +10,7 @@ if item.status == 'queued' then
   call('ZREM', qkey(item.queue, item.kind), A.wid)
   call('ZREM', k('parked', item.queue), A.wid)
 elseif item.status == 'offered' then
-  call('ZREM', DEADLINES, 'o|' .. item.offer_id .. '|' .. A.wid)
+  call('ZREM', deadlines_of(item.dpart), 'o|' .. item.offer_id .. '|' .. A.wid)
   agent_event(item.agent, 'offer.revoked', A.wid, {offer_id = item.offer_id,
     work_item_id = A.wid, reason = 'cancelled'})
 else

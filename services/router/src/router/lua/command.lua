@@ -60,7 +60,7 @@ if OFFER_COMMANDS[A.cmd] then
       or 'inbound_offer_needs_accept_or_reject')
   end
   if A.cmd == 'offer.accept' or A.cmd == 'outbound.dial' then
-    call('ZREM', DEADLINES, 'o|' .. item.offer_id .. '|' .. A.wid)
+    call('ZREM', deadlines_of(item.dpart), 'o|' .. item.offer_id .. '|' .. A.wid)
     call('HSET', k('ri', A.wid), 'status', 'active')
     call('HDEL', k('ri', A.wid), 'offer_expires')
     local ce_type = A.cmd == 'offer.accept' and 'workitem.accepted' or 'workitem.dialed'
@@ -104,8 +104,9 @@ if A.cmd == 'item.end' then
     return refuse('item_not_active')
   end
   local expires = NOW + WRAPUP_MS
-  call('HSET', k('ri', A.wid), 'status', 'wrap_up', 'wrapup_expires', expires)
-  call('ZADD', DEADLINES, expires, 'w|' .. A.wid)
+  local part = agent_part(A.agent)
+  call('HSET', k('ri', A.wid), 'status', 'wrap_up', 'wrapup_expires', expires, 'dpart', part)
+  call('ZADD', deadlines_of(part), expires, 'w|' .. A.wid)
   item_event(A.wid, 'workitem.wrapup_started', {agent_id = A.agent, expires_at = iso(expires)})
   return 'wrap_up'
 end

@@ -1,7 +1,8 @@
 -- Fire deadlines, each exactly once: whoever removes a member from the sorted set applies
 -- its transition, in the same atomic step. A call may fire several members (it saves the
 -- per-call cost); each is applied on its own, in the given order, as separate calls would.
--- A: {members = [...], default_disposition}; returns the outcomes, space-separated.
+-- A: {members = [...], part?, default_disposition}: the members of the set of partition
+-- `part` of agent.commands (none: the single set); returns the outcomes, space-separated.
 
 local function fire_offer(offer_id, wid)
   local item = load_item(wid)
@@ -29,7 +30,7 @@ local function fire_wrapup(wid)
 end
 
 local function fire(member)
-  if call('ZREM', DEADLINES, member) == 0 then return 'gone' end
+  if call('ZREM', deadlines_of(A.part), member) == 0 then return 'gone' end
   local kind, first, second = string.match(member, '^(%a)|([^|]+)|?(.*)$')
   if kind == 'o' then return fire_offer(first, second) end
   if kind == 'w' then return fire_wrapup(first) end

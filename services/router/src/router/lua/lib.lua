@@ -33,6 +33,20 @@ end
 
 local OUTBOX = k('outbox', 'router')
 local DEADLINES = k('deadlines')
+-- An agent's deadlines live in the set of its partition of agent.commands (the agent
+-- hash's 'part', given by agent.status), where its answers arrive: only the replica
+-- owning that partition fires them, once it has applied every command sent before them
+-- (switchboard_runtime.watermarks). Agents without a known partition (not seen since
+-- routers before 2026-12-01) keep the single DEADLINES set, fired as it always was.
+-- An item remembers the partition of its current deadline in its 'dpart' field.
+local function deadlines_of(part)
+  if part and part ~= '' then return k('deadlines', part) end
+  return DEADLINES
+end
+
+local function agent_part(agent)
+  return call('HGET', k('ag', agent), 'part') or ''
+end
 local RETAIN_CLOSED_S = 7 * 24 * 3600
 
 local function iso(ms)

@@ -86,13 +86,14 @@ local function offer(wid, agent)
   -- the generation in the id: a store that lost its state restarts the counter
   local offer_id = 'of-' .. GENERATION_SHORT .. '-' .. call('INCR', k('offer-seq'))
   local expires = NOW + OFFER_MS
+  local part = agent_part(agent)
   call('ZREM', qkey(f[1], f[2]), wid)
   call('HSET', ikey, 'status', 'offered', 'offer_id', offer_id, 'agent', agent,
-    'offer_expires', expires)
+    'offer_expires', expires, 'dpart', part)
   use_slot(agent, f[2], 1)
   mark_offered(agent)
   call('SADD', k('ag', agent, 'items'), wid)
-  call('ZADD', DEADLINES, expires, 'o|' .. offer_id .. '|' .. wid)
+  call('ZADD', deadlines_of(part), expires, 'o|' .. offer_id .. '|' .. wid)
   local outbound = f[4] == '1'
   local actions = outbound and {'dial', 'skip'} or {'accept', 'reject'}
   agent_event(agent, 'offer.made', wid, {offer_id = offer_id, work_item_id = wid,
@@ -174,9 +175,9 @@ local function withdraw_offer(wid, item)
   use_slot(item.agent, item.kind, -1)
   sync_agent(item.agent)
   call('SREM', k('ag', item.agent, 'items'), wid)
-  call('ZREM', DEADLINES, 'o|' .. item.offer_id .. '|' .. wid)
+  call('ZREM', deadlines_of(item.dpart), 'o|' .. item.offer_id .. '|' .. wid)
   call('HSET', k('ri', wid), 'status', 'queued')
-  call('HDEL', k('ri', wid), 'offer_id', 'agent', 'offer_expires')
+  call('HDEL', k('ri', wid), 'offer_id', 'agent', 'offer_expires', 'dpart')
   call('ZADD', qkey(item.queue, item.kind), item.score, wid)
 end
 
@@ -187,7 +188,7 @@ local function close_item(wid, item, status)
     sync_agent(item.agent)
     call('SREM', k('ag', item.agent, 'items'), wid)
   end
-  call('ZREM', DEADLINES, 'w|' .. wid)
+  call('ZREM', deadlines_of(item.dpart), 'w|' .. wid)
   call('HSET', k('ri', wid), 'status', status, 'closed_at', NOW)
   call('EXPIRE', k('ri', wid), RETAIN_CLOSED_S)
   call('DEL', k('ri', wid, 'rejected'))
@@ -195,11 +196,12 @@ end
 
 local function load_item(wid)
   local f = call('HMGET', k('ri', wid), 'status', 'agent', 'offer_id', 'kind', 'queue',
-    'score', 'outbound', 'offer_expires', 'priority', 'parked')
+    'score', 'outbound', 'offer_expires', 'priority', 'parked', 'dpart')
   if not f[1] then return nil end
   return {status = f[1], agent = f[2] or nil, offer_id = f[3] or nil, kind = f[4],
     queue = f[5], score = tonumber(f[6]), outbound = f[7] == '1',
-    offer_expires = tonumber(f[8]), priority = tonumber(f[9]), parked = f[10] == '1'}
+    offer_expires = tonumber(f[8]), priority = tonumber(f[9]), parked = f[10] == '1',
+    dpart = f[11] or nil}
 end
 
 local function set_away(agent, reason)
