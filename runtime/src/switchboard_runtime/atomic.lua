@@ -4,7 +4,7 @@
 --    the generation the caller expects. If the marker is missing or different, the store
 --    lost its state (e.g. a restart without persistence) and nothing is applied.
 -- 2. All or nothing: Redis does not roll back a script that fails half-way, so every write
---    goes through call(), which first notes how to undo it. Should the script fail (a key
+--    goes through write(), which first notes how to undo it (reads use call()). Should the script fail (a key
 --    of the wrong type, a bug), the noted undos run in reverse and the error is returned.
 --    A script that completed is never undone; one that failed leaves no trace.
 
@@ -14,74 +14,113 @@ local function undo(...)
   UNDO[#UNDO + 1] = {...}
 end
 
-local READS = {}
-for _, c in ipairs({'GET', 'HGET', 'HMGET', 'HGETALL', 'HEXISTS', 'HLEN', 'EXISTS', 'TYPE',
-    'TTL', 'PTTL', 'ZRANGE', 'ZRANGEBYSCORE', 'ZSCORE', 'ZRANK', 'ZCARD', 'ZCOUNT',
-    'SMEMBERS', 'SISMEMBER', 'SMISMEMBER', 'SCARD', 'LLEN', 'LRANGE', 'XLEN', 'XRANGE'}) do
-  READS[c] = true
+-- Reads: plain redis.call. Every write goes through write(), below.
+local call = redis.call
+
+-- What is noted already: a later write to the same field or member needs no note of its
+-- own (the undos run last first, so the first note restores the value from before the
+-- script). FRESH: keys this script created, undone by deleting them.
+local NOTED, FRESH = {}, {}
+
+local function first_note(key, part)
+  if FRESH[key] then return false end
+  local id = key .. '\0' .. part
+  if NOTED[id] then return false end
+  NOTED[id] = true
+  return true
 end
 
--- the fields of HSET key f v f v ... (every second argument after the key)
-local function pairs_firsts(args, from)
-  local out = {}
-  for i = from, #args, 2 do out[#out + 1] = args[i] end
-  return out
+local function note_field(key, field)
+  if not first_note(key, field) then return end
+  local old = redis.call('HGET', key, field)
+  if old then undo('HSET', key, field, old) else undo('HDEL', key, field) end
 end
 
-local function note_fields(key, fields)
-  local old = redis.call('HMGET', key, unpack(fields))
-  for i, f in ipairs(fields) do
-    if old[i] then undo('HSET', key, f, old[i]) else undo('HDEL', key, f) end
-  end
+local function note_score(key, member)
+  if not first_note(key, member) then return end
+  local old = redis.call('ZSCORE', key, member)
+  if old then undo('ZADD', key, old, member) else undo('ZREM', key, member) end
 end
 
-local function note_scores(key, members)
-  for _, m in ipairs(members) do
-    local old = redis.call('ZSCORE', key, m)
-    if old then undo('ZADD', key, old, m) else undo('ZREM', key, m) end
-  end
-end
-
-local function note_members(key, members, cmd)
-  local was = redis.call('SMISMEMBER', key, unpack(members))
-  for i, m in ipairs(members) do
-    if cmd == 'SADD' and was[i] == 0 then undo('SREM', key, m) end
-    if cmd == 'SREM' and was[i] == 1 then undo('SADD', key, m) end
-  end
-end
-
--- Anything else: the whole key as it was (only ever used on small keys).
+-- The whole key as it was (only for the rarer commands, on small keys).
 local function note_key(key)
+  if not first_note(key, '') then return end
   local ttl = redis.call('PTTL', key)
   if ttl == -2 then undo('DEL', key); return end
   undo('RESTORE', key, ttl > 0 and ttl or 0, redis.call('DUMP', key), 'REPLACE')
 end
 
+-- HSET key f v f v ...: one HMGET for all the fields
+local function note_fields(key, args)
+  if FRESH[key] then return end
+  if redis.call('EXISTS', key) == 0 then  -- a new hash: deleting it undoes every field
+    undo('DEL', key)
+    FRESH[key] = true
+    return
+  end
+  for i = 1, #args, 2 do note_field(key, args[i]) end
+end
+
 local ZADD_FLAGS = {NX = true, XX = true, GT = true, LT = true, CH = true}
 
-local function note(cmd, key, args)
-  if cmd == 'HSET' then note_fields(key, pairs_firsts(args, 1))
-  elseif cmd == 'HDEL' then note_fields(key, args)
-  elseif cmd == 'HINCRBY' then note_fields(key, {args[1]})
-  elseif cmd == 'ZREM' then note_scores(key, args)
+-- Note how to undo a write of several fields or members: args from `from` on, every
+-- `step`-th one (HSET f v f v: step 2; ZADD s m s m: step 2 from the first member).
+local function note_each(note_one, key, args, from, step)
+  for i = from, #args, step do note_one(key, args[i]) end
+end
+
+local function note_members(key, cmd, args)
+  local was = redis.call('SMISMEMBER', key, unpack(args))
+  for i, m in ipairs(args) do
+    if cmd == 'SADD' and was[i] == 0 then undo('SREM', key, m) end
+    if cmd == 'SREM' and was[i] == 1 then undo('SADD', key, m) end
+  end
+end
+
+local function note_many(cmd, key, args)
+  if cmd == 'HSET' then note_fields(key, args)
+  elseif cmd == 'HDEL' then note_each(note_field, key, args, 1, 1)
+  elseif cmd == 'HINCRBY' then note_field(key, args[1])
+  elseif cmd == 'ZREM' then note_each(note_score, key, args, 1, 1)
   elseif cmd == 'ZADD' then
     local from = 1
     while ZADD_FLAGS[string.upper(args[from])] do from = from + 1 end
-    note_scores(key, pairs_firsts(args, from + 1))
-  elseif cmd == 'SADD' or cmd == 'SREM' then note_members(key, args, cmd)
+    note_each(note_score, key, args, from + 1, 2)
+  elseif cmd == 'SADD' or cmd == 'SREM' then note_members(key, cmd, args)
   elseif cmd == 'XADD' then
     if redis.call('EXISTS', key) == 0 then undo('DEL', key) end
   else
     note_key(key)
+    if cmd == 'DEL' then
+      for i = 1, #args do note_key(args[i]) end
+    end
   end
 end
 
-local function call(cmd, key, ...)
-  if READS[cmd] then return redis.call(cmd, key, ...) end
-  local args = {...}
-  note(cmd, key, args)
-  if cmd == 'DEL' then
-    for _, other in ipairs(args) do note_key(other) end
+-- A write, noted first. The common one-field and one-member forms skip building tables,
+-- and a removal of what is not there is skipped altogether (it would change nothing).
+local function write(cmd, key, ...)
+  local n, a, b = select('#', ...), ...
+  if cmd == 'HSET' and n == 2 then note_field(key, a)
+  elseif cmd == 'HINCRBY' then note_field(key, a)
+  elseif cmd == 'ZADD' and n == 2 then note_score(key, b)
+  elseif cmd == 'ZREM' and n == 1 then
+    local old = redis.call('ZSCORE', key, a)
+    if not old then return 0 end
+    undo('ZADD', key, old, a)
+  elseif cmd == 'HDEL' and n == 1 then
+    local old = redis.call('HGET', key, a)
+    if not old then return 0 end
+    undo('HSET', key, a, old)
+  elseif (cmd == 'SADD' or cmd == 'SREM') and n == 1 then
+    local member = redis.call('SISMEMBER', key, a)
+    if (cmd == 'SADD') == (member == 1) then return 0 end
+    undo(cmd == 'SADD' and 'SREM' or 'SADD', key, a)
+  elseif cmd == 'INCR' then
+    local old = redis.call('GET', key)
+    if old then undo('SET', key, old, 'KEEPTTL') else undo('DEL', key) end
+  else
+    note_many(cmd, key, {...})
   end
   local result = redis.call(cmd, key, ...)
   if cmd == 'XADD' then undo('XDEL', key, result) end

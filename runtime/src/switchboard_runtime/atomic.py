@@ -1,12 +1,13 @@
 """State-changing Lua scripts that apply all or nothing, over a store that still holds
 the state they expect.
 
-Every service script is registered through :func:`atomic_script`. Its body calls
-``call(...)`` (never ``redis.call``) for every Redis command; the wrapper
-(``atomic.lua``) notes how to undo each write before making it and, should the script
-fail half-way (a key of the wrong type, a bug), undoes them in reverse and answers an
-error: Redis itself keeps whatever a failed script wrote. The undo notes cost one read
-per write, and nothing at all while the script succeeds.
+Every service script is registered through :class:`AtomicScript`. Its body reads with
+``call(...)`` and writes with ``write(...)`` (never ``redis.call``); ``write`` notes how
+to undo each write before making it and, should the script fail half-way (a key of the
+wrong type, a bug), the wrapper (``atomic.lua``) undoes them in reverse and answers an
+error: Redis itself keeps whatever a failed script wrote. A note costs about one read
+for the first write to each field or member (none for a key the script created, and a
+removal of what is not there is skipped).
 
 Each call also names the tenant's **generation**: a random id written once when the
 tenant's state is initialised. A store that lost its state (a restart without

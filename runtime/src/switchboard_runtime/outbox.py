@@ -40,9 +40,9 @@ TYPE_HEADER = "sb-type"
 OUTBOX_LUA = """
 local function outbox_add(stream, topic, key, value, ce_type)
   if ce_type then
-    call('XADD', stream, '*', 't', topic, 'k', key, 'v', value, 'y', ce_type)
+    write('XADD', stream, '*', 't', topic, 'k', key, 'v', value, 'y', ce_type)
   else
-    call('XADD', stream, '*', 't', topic, 'k', key, 'v', value)
+    write('XADD', stream, '*', 't', topic, 'k', key, 'v', value)
   end
 end
 """

@@ -19,24 +19,24 @@ GENERATION = "init:atomic-tests"
 # KEYS[1..8]: hash, zset, set, string, list, stream, new key, key to delete
 # ARGV[1]: 'fail' to fail after every write
 WRITES = """
-call('HSET', KEYS[1], 'a', 'changed', 'new', 'x')
-call('HDEL', KEYS[1], 'b')
-call('HINCRBY', KEYS[1], 'n', 5)
-call('HINCRBY', KEYS[1], 'fresh', 1)
-call('ZADD', KEYS[2], 9, 'm1', 1, 'added')
-call('ZADD', KEYS[2], 'NX', 3, 'nx-added')
-call('ZREM', KEYS[2], 'm2')
-call('SADD', KEYS[3], 's1', 'added')
-call('SREM', KEYS[3], 's2')
-call('SET', KEYS[4], 'changed', 'EX', 5)
-call('INCR', KEYS[9])
-call('RPUSH', KEYS[5], 'pushed', 'twice')
-call('XADD', KEYS[6], '*', 'f', 'v')
-call('XADD', KEYS[7], '*', 'f', 'v')
-call('DEL', KEYS[8])
-call('EXPIRE', KEYS[1], 100)
-call('PEXPIRE', KEYS[3], 1234567)
-if ARGV[1] == 'fail' then call('HSET', KEYS[4], 'f', 'v') end
+write('HSET', KEYS[1], 'a', 'changed', 'new', 'x')
+write('HDEL', KEYS[1], 'b')
+write('HINCRBY', KEYS[1], 'n', 5)
+write('HINCRBY', KEYS[1], 'fresh', 1)
+write('ZADD', KEYS[2], 9, 'm1', 1, 'added')
+write('ZADD', KEYS[2], 'NX', 3, 'nx-added')
+write('ZREM', KEYS[2], 'm2')
+write('SADD', KEYS[3], 's1', 'added')
+write('SREM', KEYS[3], 's2')
+write('SET', KEYS[4], 'changed', 'EX', 5)
+write('INCR', KEYS[9])
+write('RPUSH', KEYS[5], 'pushed', 'twice')
+write('XADD', KEYS[6], '*', 'f', 'v')
+write('XADD', KEYS[7], '*', 'f', 'v')
+write('DEL', KEYS[8])
+write('EXPIRE', KEYS[1], 100)
+write('PEXPIRE', KEYS[3], 1234567)
+if ARGV[1] == 'fail' then write('HSET', KEYS[4], 'f', 'v') end
 return 'done'
 """
 

@@ -42,22 +42,22 @@ if version ~= plan.version then return 'conflict' end
 for _, g in ipairs(plan.guards) do
   if (call('GET', KEYS[g[1]]) or '') ~= g[2] then return 'conflict' end
 end
-if plan.claim then call('ZREM', KEYS[3], plan.claim) end
-if plan.seen then call('SET', KEYS[plan.seen[1]], '1', 'EX', plan.seen[2]) end
+if plan.claim then write('ZREM', KEYS[3], plan.claim) end
+if plan.seen then write('SET', KEYS[plan.seen[1]], '1', 'EX', plan.seen[2]) end
 if plan.doc then
-  call('HSET', KEYS[1], 'doc', plan.doc, 'version', tostring((tonumber(version) or 0) + 1))
+  write('HSET', KEYS[1], 'doc', plan.doc, 'version', tostring((tonumber(version) or 0) + 1))
 end
-for _, z in ipairs(plan.zadd) do call('ZADD', KEYS[3], z[2], z[1]) end
-for _, m in ipairs(plan.zrem) do call('ZREM', KEYS[3], m) end
+for _, z in ipairs(plan.zadd) do write('ZADD', KEYS[3], z[2], z[1]) end
+for _, m in ipairs(plan.zrem) do write('ZREM', KEYS[3], m) end
 for _, s in ipairs(plan.set) do
-  if s[3] > 0 then call('SET', KEYS[s[1]], s[2], 'EX', s[3])
-  else call('SET', KEYS[s[1]], s[2]) end
+  if s[3] > 0 then write('SET', KEYS[s[1]], s[2], 'EX', s[3])
+  else write('SET', KEYS[s[1]], s[2]) end
 end
 for _, u in ipairs(plan.unset) do
-  if call('GET', KEYS[u[1]]) == u[2] then call('DEL', KEYS[u[1]]) end
+  if call('GET', KEYS[u[1]]) == u[2] then write('DEL', KEYS[u[1]]) end
 end
-for _, h in ipairs(plan.hincr) do call('HINCRBY', KEYS[h[1]], h[2], h[3]) end
-for _, s in ipairs(plan.sadd) do call('SADD', KEYS[s[1]], s[2]) end
+for _, h in ipairs(plan.hincr) do write('HINCRBY', KEYS[h[1]], h[2], h[3]) end
+for _, s in ipairs(plan.sadd) do write('SADD', KEYS[s[1]], s[2]) end
 for _, e in ipairs(plan.outbox) do outbox_add(KEYS[2], e[1], e[2], e[3]) end
 return 'applied'
 """

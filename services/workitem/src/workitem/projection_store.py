@@ -25,22 +25,22 @@ _APPLY_LUA = """
 if call('EXISTS', KEYS[1]) == 1 then return 'duplicate' end
 local status = call('HGET', KEYS[2], 'status')
 if not status then return 'unknown' end
-call('SET', KEYS[1], '1', 'EX', ARGV[1])
+write('SET', KEYS[1], '1', 'EX', ARGV[1])
 if status == 'archived' or status == 'cancelled' or status == 'completed' then
   return 'closed'
 end
 local id, agent, inbox = ARGV[2], ARGV[5], ARGV[6]
 local prior = call('HGET', KEYS[2], 'agent_id')
 if prior and (inbox == 'leave' or prior ~= agent) then
-  call('ZREM', KEYS[5] .. prior, id)
+  write('ZREM', KEYS[5] .. prior, id)
 end
-if agent ~= '' and inbox == 'leave' then call('ZREM', KEYS[5] .. agent, id) end
+if agent ~= '' and inbox == 'leave' then write('ZREM', KEYS[5] .. agent, id) end
 if agent ~= '' and inbox ~= 'leave' then
-  call('ZADD', KEYS[5] .. agent, 'NX', ARGV[7], id)
+  write('ZADD', KEYS[5] .. agent, 'NX', ARGV[7], id)
 end
-if ARGV[4] == '1' then call('HDEL', KEYS[2], 'agent_id') end
-for name, value in pairs(cjson.decode(ARGV[3])) do call('HSET', KEYS[2], name, value) end
-for _, entry in ipairs(cjson.decode(ARGV[8])) do call('RPUSH', KEYS[3], entry) end
+if ARGV[4] == '1' then write('HDEL', KEYS[2], 'agent_id') end
+for name, value in pairs(cjson.decode(ARGV[3])) do write('HSET', KEYS[2], name, value) end
+for _, entry in ipairs(cjson.decode(ARGV[8])) do write('RPUSH', KEYS[3], entry) end
 if ARGV[10] ~= '' then outbox_add(KEYS[4], ARGV[9], id, ARGV[10]) end
 return 'applied'
 """

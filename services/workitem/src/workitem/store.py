@@ -26,12 +26,12 @@ if existing then
   if existing ~= ARGV[3] then return {'conflict', ARGV[2]} end
   return {'duplicate', ARGV[2]}
 end
-call('HSET', KEYS[2], 'item', ARGV[4], 'status', 'created', 'fingerprint', ARGV[3],
+write('HSET', KEYS[2], 'item', ARGV[4], 'status', 'created', 'fingerprint', ARGV[3],
            'created_at', ARGV[5], 'updated_at', ARGV[5])
-call('RPUSH', KEYS[3], ARGV[6])
+write('RPUSH', KEYS[3], ARGV[6])
 if ARGV[1] == '1' then
-  call('HSET', KEYS[1], 'work_item_id', ARGV[2], 'fingerprint', ARGV[3])
-  call('EXPIRE', KEYS[1], ARGV[9])
+  write('HSET', KEYS[1], 'work_item_id', ARGV[2], 'fingerprint', ARGV[3])
+  write('EXPIRE', KEYS[1], ARGV[9])
 end
 if ARGV[10] == '1' then outbox_add(KEYS[4], ARGV[8], ARGV[2], ARGV[7]) end
 return {'created', ARGV[2]}
@@ -43,12 +43,12 @@ _CANCEL_LUA = """
 if call('EXISTS', KEYS[1]) == 1 then return 'duplicate' end
 local status = call('HGET', KEYS[2], 'status')
 if not status then return 'unknown' end
-call('SET', KEYS[1], '1', 'EX', ARGV[6])
+write('SET', KEYS[1], '1', 'EX', ARGV[6])
 if status == 'completed' or status == 'cancelled' or status == 'archived' then
   return 'closed'
 end
-call('HSET', KEYS[2], 'cancel_requested_at', ARGV[2], 'updated_at', ARGV[2])
-call('RPUSH', KEYS[3], ARGV[3])
+write('HSET', KEYS[2], 'cancel_requested_at', ARGV[2], 'updated_at', ARGV[2])
+write('RPUSH', KEYS[3], ARGV[3])
 outbox_add(KEYS[4], ARGV[5], ARGV[1], ARGV[4])
 return 'requested'
 """

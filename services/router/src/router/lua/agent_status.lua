@@ -4,17 +4,17 @@ if seen_before() then return 'duplicate' end
 local akey = k('ag', A.agent)
 local was = call('HGET', akey, 'status')
 for _, q in ipairs(agent_queues(A.agent)) do qa_remove_all(q, A.agent) end
-call('DEL', k('ag', A.agent, 'queues'), k('ag', A.agent, 'skills'))
-for _, q in ipairs(A.queues) do call('SADD', k('ag', A.agent, 'queues'), q) end
-for _, s in ipairs(A.skills) do call('SADD', k('ag', A.agent, 'skills'), s) end
-call('HSET', akey, 'status', A.status, 'cap_voice', A.capacity.voice,
+write('DEL', k('ag', A.agent, 'queues'), k('ag', A.agent, 'skills'))
+for _, q in ipairs(A.queues) do write('SADD', k('ag', A.agent, 'queues'), q) end
+for _, s in ipairs(A.skills) do write('SADD', k('ag', A.agent, 'skills'), s) end
+write('HSET', akey, 'status', A.status, 'cap_voice', A.capacity.voice,
   'cap_chat', A.capacity.chat, 'cap_async', A.capacity.async)
 -- its partition of agent.commands, where its deadlines live (see deadlines_of)
-if A.part then call('HSET', akey, 'part', A.part) end
+if A.part then write('HSET', akey, 'part', A.part) end
 if A.status == 'available' then
   -- idle since now, unless it was available already (a repeated status keeps its place)
   if was ~= 'available' or not call('HGET', akey, 'last_offer') then
-    call('HSET', akey, 'last_offer', NOW)
+    write('HSET', akey, 'last_offer', NOW)
   end
   sync_agent(A.agent)
 end

@@ -16,10 +16,10 @@ local OFFER_COMMANDS = {['offer.accept'] = true, ['offer.reject'] = true,
 -- A skipped outbound item goes to the next available eligible agent, or else to the
 -- back of its queue; after A.skip_limit skips it is parked for supervisors.
 local function skip_onwards(wid, item, skips)
-  call('ZREM', qkey(item.queue, item.kind), wid)
+  write('ZREM', qkey(item.queue, item.kind), wid)
   if skips >= A.skip_limit then
-    call('ZADD', k('parked', item.queue), item.score, wid)
-    call('HSET', k('ri', wid), 'parked', '1')
+    write('ZADD', k('parked', item.queue), item.score, wid)
+    write('HSET', k('ri', wid), 'parked', '1')
     item_event(wid, 'workitem.queued', {queue = item.queue, priority = item.priority,
       reason = 'skip_limit'})
     route(agent_queues(A.agent))
@@ -34,8 +34,8 @@ local function skip_onwards(wid, item, skips)
   end
   -- Nobody else can take it now: back of the queue, behind everything of its priority.
   local back = item.priority * 1e13 + NOW
-  call('HSET', k('ri', wid), 'score', string.format('%.0f', back))
-  call('ZADD', qkey(item.queue, item.kind), back, wid)
+  write('HSET', k('ri', wid), 'score', string.format('%.0f', back))
+  write('ZADD', qkey(item.queue, item.kind), back, wid)
   item_event(wid, 'workitem.queued', {queue = item.queue, priority = item.priority,
     reason = 'skipped'})
   local queues = agent_queues(A.agent)
@@ -60,19 +60,19 @@ if OFFER_COMMANDS[A.cmd] then
       or 'inbound_offer_needs_accept_or_reject')
   end
   if A.cmd == 'offer.accept' or A.cmd == 'outbound.dial' then
-    call('ZREM', deadlines_of(item.dpart), 'o|' .. item.offer_id .. '|' .. A.wid)
-    call('HSET', k('ri', A.wid), 'status', 'active')
-    call('HDEL', k('ri', A.wid), 'offer_expires')
+    write('ZREM', deadlines_of(item.dpart), 'o|' .. item.offer_id .. '|' .. A.wid)
+    write('HSET', k('ri', A.wid), 'status', 'active')
+    write('HDEL', k('ri', A.wid), 'offer_expires')
     local ce_type = A.cmd == 'offer.accept' and 'workitem.accepted' or 'workitem.dialed'
     item_event(A.wid, ce_type, {offer_id = item.offer_id, agent_id = A.agent})
     return 'active'
   end
-  call('SADD', k('ri', A.wid, 'rejected'), A.agent)
+  write('SADD', k('ri', A.wid, 'rejected'), A.agent)
   withdraw_offer(A.wid, item)
   local data = {offer_id = item.offer_id, agent_id = A.agent}
   if A.reason then data.reason = A.reason end
   if A.cmd == 'outbound.skip' then
-    data.skip_count = call('HINCRBY', k('ri', A.wid), 'skips', 1)
+    data.skip_count = write('HINCRBY', k('ri', A.wid), 'skips', 1)
     item_event(A.wid, 'workitem.skipped', data)
     return skip_onwards(A.wid, item, data.skip_count)
   end
@@ -89,13 +89,13 @@ end
 
 if A.cmd == 'item.hold' then
   if item.status ~= 'active' then return refuse('item_not_active') end
-  call('HSET', k('ri', A.wid), 'status', 'hold')
+  write('HSET', k('ri', A.wid), 'status', 'hold')
   item_event(A.wid, 'workitem.held', {agent_id = A.agent})
   return 'hold'
 end
 if A.cmd == 'item.resume' then
   if item.status ~= 'hold' then return refuse('item_not_on_hold') end
-  call('HSET', k('ri', A.wid), 'status', 'active')
+  write('HSET', k('ri', A.wid), 'status', 'active')
   item_event(A.wid, 'workitem.resumed', {agent_id = A.agent})
   return 'active'
 end
@@ -105,8 +105,8 @@ if A.cmd == 'item.end' then
   end
   local expires = NOW + WRAPUP_MS
   local part = agent_part(A.agent)
-  call('HSET', k('ri', A.wid), 'status', 'wrap_up', 'wrapup_expires', expires, 'dpart', part)
-  call('ZADD', deadlines_of(part), expires, 'w|' .. A.wid)
+  write('HSET', k('ri', A.wid), 'status', 'wrap_up', 'wrapup_expires', expires, 'dpart', part)
+  write('ZADD', deadlines_of(part), expires, 'w|' .. A.wid)
   item_event(A.wid, 'workitem.wrapup_started', {agent_id = A.agent, expires_at = iso(expires)})
   return 'wrap_up'
 end

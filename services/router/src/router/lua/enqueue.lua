@@ -5,10 +5,10 @@ local held = call('TYPE', ikey).ok
 if held == 'hash' then return 'duplicate' end
 if held ~= 'none' then error('WRONGTYPE the item key holds a ' .. held) end
 local score = A.priority * 1e13 + A.created_ms
-call('HSET', ikey, 'status', 'queued', 'queue', A.queue, 'score', string.format('%.0f', score),
+write('HSET', ikey, 'status', 'queued', 'queue', A.queue, 'score', string.format('%.0f', score),
   'kind', A.kind, 'skills', cjson.encode(A.skills), 'summary', A.summary,
   'outbound', A.outbound and '1' or '0', 'priority', A.priority, 'skips', 0)
-call('ZADD', qkey(A.queue, A.kind), score, A.wid)
+write('ZADD', qkey(A.queue, A.kind), score, A.wid)
 local queued = {queue = A.queue, priority = A.priority}
 if A.note then queued.reason = A.note end
 item_event(A.wid, 'workitem.queued', queued)

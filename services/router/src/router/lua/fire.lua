@@ -30,7 +30,7 @@ local function fire_wrapup(wid)
 end
 
 local function fire(member)
-  if call('ZREM', deadlines_of(A.part), member) == 0 then return 'gone' end
+  if write('ZREM', deadlines_of(A.part), member) == 0 then return 'gone' end
   local kind, first, second = string.match(member, '^(%a)|([^|]+)|?(.*)$')
   if kind == 'o' then return fire_offer(first, second) end
   if kind == 'w' then return fire_wrapup(first) end

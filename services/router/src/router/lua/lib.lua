@@ -110,7 +110,7 @@ end
 
 local function use_slot(agent, kind, delta)
   local a = agent_state(agent)  -- read (and cache) before the change, then apply to both
-  call('HINCRBY', k('ag', agent), 'used_' .. kind, delta)
+  write('HINCRBY', k('ag', agent), 'used_' .. kind, delta)
   a.used[kind] = a.used[kind] + delta
 end
 
@@ -166,13 +166,13 @@ local function qa_uncache(queue, kind, agent)
 end
 
 local function qa_remove(queue, kind, agent)
-  call('ZREM', qakey(queue, kind), agent)
+  write('ZREM', qakey(queue, kind), agent)
   qa_uncache(queue, kind, agent)
 end
 
 local function qa_put(queue, kind, agent, score)
   qa_uncache(queue, kind, agent)
-  call('ZADD', qakey(queue, kind), score, agent)
+  write('ZADD', qakey(queue, kind), score, agent)
   local c = QUEUE_AGENTS[queue .. '|' .. kind]
   if not c then return end
   local rank = call('ZRANK', qakey(queue, kind), agent)
@@ -201,6 +201,6 @@ local function sync_agent(agent)
 end
 
 local function mark_offered(agent)
-  call('HSET', k('ag', agent), 'last_offer', NOW)
+  write('HSET', k('ag', agent), 'last_offer', NOW)
   sync_agent(agent)
 end

@@ -27,7 +27,7 @@ local function choose(queue, strategy, eligible)
     for _, id in ipairs(sorted) do
       if id > last then chosen = id; break end
     end
-    call('SET', k('rr', queue), chosen)
+    write('SET', k('rr', queue), chosen)
     return chosen
   end
   return eligible[1]
@@ -84,16 +84,16 @@ local function offer(wid, agent)
   local ikey = k('ri', wid)
   local f = call('HMGET', ikey, 'queue', 'kind', 'summary', 'outbound')
   -- the generation in the id: a store that lost its state restarts the counter
-  local offer_id = 'of-' .. GENERATION_SHORT .. '-' .. call('INCR', k('offer-seq'))
+  local offer_id = 'of-' .. GENERATION_SHORT .. '-' .. write('INCR', k('offer-seq'))
   local expires = NOW + OFFER_MS
   local part = agent_part(agent)
-  call('ZREM', qkey(f[1], f[2]), wid)
-  call('HSET', ikey, 'status', 'offered', 'offer_id', offer_id, 'agent', agent,
+  write('ZREM', qkey(f[1], f[2]), wid)
+  write('HSET', ikey, 'status', 'offered', 'offer_id', offer_id, 'agent', agent,
     'offer_expires', expires, 'dpart', part)
   use_slot(agent, f[2], 1)
   mark_offered(agent)
-  call('SADD', k('ag', agent, 'items'), wid)
-  call('ZADD', deadlines_of(part), expires, 'o|' .. offer_id .. '|' .. wid)
+  write('SADD', k('ag', agent, 'items'), wid)
+  write('ZADD', deadlines_of(part), expires, 'o|' .. offer_id .. '|' .. wid)
   local outbound = f[4] == '1'
   local actions = outbound and {'dial', 'skip'} or {'accept', 'reject'}
   agent_event(agent, 'offer.made', wid, {offer_id = offer_id, work_item_id = wid,
@@ -174,11 +174,11 @@ end
 local function withdraw_offer(wid, item)
   use_slot(item.agent, item.kind, -1)
   sync_agent(item.agent)
-  call('SREM', k('ag', item.agent, 'items'), wid)
-  call('ZREM', deadlines_of(item.dpart), 'o|' .. item.offer_id .. '|' .. wid)
-  call('HSET', k('ri', wid), 'status', 'queued')
-  call('HDEL', k('ri', wid), 'offer_id', 'agent', 'offer_expires', 'dpart')
-  call('ZADD', qkey(item.queue, item.kind), item.score, wid)
+  write('SREM', k('ag', item.agent, 'items'), wid)
+  write('ZREM', deadlines_of(item.dpart), 'o|' .. item.offer_id .. '|' .. wid)
+  write('HSET', k('ri', wid), 'status', 'queued')
+  write('HDEL', k('ri', wid), 'offer_id', 'agent', 'offer_expires', 'dpart')
+  write('ZADD', qkey(item.queue, item.kind), item.score, wid)
 end
 
 -- Close an item the agent holds (completed or cancelled) and free its slot.
@@ -186,12 +186,12 @@ local function close_item(wid, item, status)
   if item.agent then
     use_slot(item.agent, item.kind, -1)
     sync_agent(item.agent)
-    call('SREM', k('ag', item.agent, 'items'), wid)
+    write('SREM', k('ag', item.agent, 'items'), wid)
   end
-  call('ZREM', deadlines_of(item.dpart), 'w|' .. wid)
-  call('HSET', k('ri', wid), 'status', status, 'closed_at', NOW)
-  call('EXPIRE', k('ri', wid), RETAIN_CLOSED_S)
-  call('DEL', k('ri', wid, 'rejected'))
+  write('ZREM', deadlines_of(item.dpart), 'w|' .. wid)
+  write('HSET', k('ri', wid), 'status', status, 'closed_at', NOW)
+  write('EXPIRE', k('ri', wid), RETAIN_CLOSED_S)
+  write('DEL', k('ri', wid, 'rejected'))
 end
 
 local function load_item(wid)
@@ -205,7 +205,7 @@ local function load_item(wid)
 end
 
 local function set_away(agent, reason)
-  call('HSET', k('ag', agent), 'status', 'away')
+  write('HSET', k('ag', agent), 'status', 'away')
   for _, q in ipairs(agent_queues(agent)) do qa_remove_all(q, agent) end
   if AGENTS[agent] then AGENTS[agent].status = 'away' end
   agent_event(agent, 'agent.status_changed', nil, {status = 'away', reason = reason})
@@ -214,5 +214,5 @@ end
 -- Commands carry `seen` (their CloudEvents source and id): a replay changes nothing.
 local function seen_before()
   if not A.seen then return false end
-  return call('SET', k('seen', 'router', A.seen), '1', 'NX', 'EX', A.seen_ttl) == false
+  return write('SET', k('seen', 'router', A.seen), '1', 'NX', 'EX', A.seen_ttl) == false
 end

@@ -5,16 +5,16 @@ local old_items, old_agents = k('q', A.queue), k('qa', A.queue)
 local items = call('ZRANGE', old_items, 0, -1, 'WITHSCORES')
 for i = 1, #items, 2 do
   local kind = call('HGET', k('ri', items[i]), 'kind') or 'async'
-  call('ZADD', qkey(A.queue, kind), items[i + 1], items[i])
+  write('ZADD', qkey(A.queue, kind), items[i + 1], items[i])
 end
 local agents = call('ZRANGE', old_agents, 0, -1, 'WITHSCORES')
 for i = 1, #agents, 2 do
   local a = agent_state(agents[i])
   for _, kind in ipairs(KINDS) do
     if a.status == 'available' and a.used[kind] < a.cap[kind] then
-      call('ZADD', qakey(A.queue, kind), agents[i + 1], agents[i])
+      write('ZADD', qakey(A.queue, kind), agents[i + 1], agents[i])
     end
   end
 end
-call('DEL', old_items, old_agents)
+write('DEL', old_items, old_agents)
 return (#items + #agents) / 2
