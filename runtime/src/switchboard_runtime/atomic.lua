@@ -6,7 +6,12 @@
 -- 2. All or nothing: Redis does not roll back a script that fails half-way, so every write
 --    goes through write(), which first notes how to undo it (reads use call()). Should the script fail (a key
 --    of the wrong type, a bug), the noted undos run in reverse and the error is returned.
---    A script that completed is never undone; one that failed leaves no trace.
+--    A script that completed is never undone; one that failed leaves no trace, within
+--    these limits: a removal that empties a key with a TTL brings the key back without
+--    it; an entry added to a stream and deleted again leaves the stream's last-id and
+--    entries-added counters moved on (the outbox relay reads neither); XADD may not
+--    trim. A body fails by raising (error(...), or a failing call); an error it
+--    *returns* (redis.error_reply) is a completed script and undoes nothing.
 
 local UNDO = {}
 
@@ -20,31 +25,33 @@ local call = redis.call
 -- What is noted already: a later write to the same field or member needs no note of its
 -- own (the undos run last first, so the first note restores the value from before the
 -- script). FRESH: keys this script created, undone by deleting them.
-local NOTED, FRESH = {}, {}
+local NOTED, WHOLE, FRESH = {}, {}, {}
 
-local function first_note(key, part)
+-- kind: 'h' a hash field, 'z' a sorted-set member (a key may change type in one script)
+local function first_note(key, kind, part)
   if FRESH[key] then return false end
-  local id = key .. '\0' .. part
+  local id = kind .. #key .. ':' .. key .. part
   if NOTED[id] then return false end
   NOTED[id] = true
   return true
 end
 
 local function note_field(key, field)
-  if not first_note(key, field) then return end
+  if not first_note(key, 'h', field) then return end
   local old = redis.call('HGET', key, field)
   if old then undo('HSET', key, field, old) else undo('HDEL', key, field) end
 end
 
 local function note_score(key, member)
-  if not first_note(key, member) then return end
+  if not first_note(key, 'z', member) then return end
   local old = redis.call('ZSCORE', key, member)
   if old then undo('ZADD', key, old, member) else undo('ZREM', key, member) end
 end
 
 -- The whole key as it was (only for the rarer commands, on small keys).
 local function note_key(key)
-  if not first_note(key, '') then return end
+  if FRESH[key] or WHOLE[key] then return end
+  WHOLE[key] = true
   local ttl = redis.call('PTTL', key)
   if ttl == -2 then undo('DEL', key); return end
   undo('RESTORE', key, ttl > 0 and ttl or 0, redis.call('DUMP', key), 'REPLACE')
@@ -61,7 +68,7 @@ local function note_fields(key, args)
   for i = 1, #args, 2 do note_field(key, args[i]) end
 end
 
-local ZADD_FLAGS = {NX = true, XX = true, GT = true, LT = true, CH = true}
+local ZADD_FLAGS = {NX = true, XX = true, GT = true, LT = true, CH = true, INCR = true}
 
 -- Note how to undo a write of several fields or members: args from `from` on, every
 -- `step`-th one (HSET f v f v: step 2; ZADD s m s m: step 2 from the first member).
@@ -88,6 +95,10 @@ local function note_many(cmd, key, args)
     note_each(note_score, key, args, from + 1, 2)
   elseif cmd == 'SADD' or cmd == 'SREM' then note_members(key, cmd, args)
   elseif cmd == 'XADD' then
+    local first = string.upper(tostring(args[1]))
+    if first == 'MAXLEN' or first == 'MINID' then
+      error('XADD with trimming cannot be undone: trim in a script of its own')
+    end
     if redis.call('EXISTS', key) == 0 then undo('DEL', key) end
   else
     note_key(key)
@@ -136,7 +147,11 @@ if (redis.call('GET', GENERATION_KEY) or '') ~= GENERATION then
 end
 
 local function rolled_back(err)
-  for i = #UNDO, 1, -1 do pcall(redis.call, unpack(UNDO[i])) end
+  local failed = 0
+  for i = #UNDO, 1, -1 do
+    if not pcall(redis.call, unpack(UNDO[i])) then failed = failed + 1 end
+  end
   local text = type(err) == 'table' and (err.err or cjson.encode(err)) or tostring(err)
+  if failed > 0 then text = text .. ' (and ' .. failed .. ' undo steps failed)' end
   return redis.error_reply('SB_SCRIPT_FAILED ' .. text)
 end

@@ -103,7 +103,7 @@ class AtomicScript:
         self, keys: Sequence[str], args: Sequence[str | int | float]
     ) -> tuple[list[Any], list[Any]]:
         expected = self._generation.current
-        if expected is None:
+        if not expected:
             raise StateLost("the store's generation is not established yet")
         return [*keys, self._generation.key], [*args, expected]
 
