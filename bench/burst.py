@@ -17,13 +17,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
 from switchboard_runtime.embedded import free_port
 
 from bench import procs
 from bench.common import percentile
 from bench.cpu import cpu_share
-from bench.stack import Brokers
+from bench.stack import Brokers, wait_ready
 
 BURST = 200
 TASK = {"type": "task", "channel": "api", "priority": 5, "description": "bench burst"}
@@ -59,20 +58,8 @@ class WorkItemProcess:
         with self.log.open("ab") as out:
             argv = [sys.executable, "-m", "workitem"]
             self.process = subprocess.Popen(argv, env=env, stdout=out, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"workitem exited; see {self.log}")
-            if self._ready():
-                return self
-            time.sleep(0.2)
-        raise TimeoutError(f"workitem not ready; see {self.log}")
-
-    def _ready(self) -> bool:
-        try:
-            return httpx.get(f"{self.base_url}/health/ready", timeout=2).status_code == 200
-        except httpx.HTTPError:
-            return False
+        wait_ready("workitem", self.process, self.port, self.log)
+        return self
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:

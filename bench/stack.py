@@ -41,6 +41,30 @@ def brokers() -> Iterator[Brokers]:
         yield found
 
 
+def ready(port: int) -> bool:
+    """Whether the service on ``port`` answers ``/health/ready`` with 200."""
+    try:
+        url = f"http://127.0.0.1:{port}/health/ready"
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return bool(response.status == 200)
+    except OSError:
+        return False
+
+
+def wait_ready(
+    name: str, process: subprocess.Popen[bytes], port: int, log: Path, timeout_s: float = 90
+) -> None:
+    """Poll ``/health/ready`` until it answers 200; fail if the process exits or time runs out."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{name} exited; see {log}")
+        if ready(port):
+            return
+        time.sleep(0.2)  # polling interval of the wait above, not a hoped-for delay
+    raise TimeoutError(f"{name} not ready; see {log}")
+
+
 @dataclass
 class RouterProcess:
     """``python -m router`` for one tenant, as operators run it."""
@@ -86,22 +110,8 @@ class RouterProcess:
             ]
         with self.log.open("ab") as out:
             self.process = subprocess.Popen(argv, env=env, stdout=out, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"router exited; see {self.log}")
-            if self._ready():
-                return self
-            time.sleep(0.2)
-        raise TimeoutError(f"router not ready; see {self.log}")
-
-    def _ready(self) -> bool:
-        try:
-            url = f"http://127.0.0.1:{self.port}/health/ready"
-            with urllib.request.urlopen(url, timeout=2) as response:
-                return bool(response.status == 200)
-        except OSError:
-            return False
+        wait_ready("router", self.process, self.port, self.log)
+        return self
 
     def rss_mb(self) -> float:
         assert self.process is not None
