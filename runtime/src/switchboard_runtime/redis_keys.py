@@ -146,8 +146,17 @@ class Keys:
         return f"{self.tag}:cb-req:{request_key}"
 
     def callback_deadlines(self) -> str:
-        """Sorted set: callback due times (due|cb|attempt) and window ends (window|cb), epoch ms."""
+        """Sorted set: callback due times (due|cb|attempt) and window ends (window|cb) by
+        epoch ms, of callbacks written while the partition count of callback.commands was
+        not known, and as services before 2026-12-01 kept all of them; every replica fires
+        it as it always did."""
         return f"{self.tag}:cb-deadlines"
+
+    def callback_deadlines_of(self, partition: int) -> str:
+        """Sorted set: as ``callback_deadlines``, of the callbacks whose commands (keyed by
+        callback id) arrive on this partition of callback.commands; fired only by the
+        replica that owns it, up to its watermark (see switchboard_runtime.watermarks)."""
+        return f"{self.tag}:cb-deadlines:{partition}"
 
     def campaign(self, campaign_id: str) -> str:
         """Hash: a progressive-dial campaign (queue, callbacks per status, load counters)."""

@@ -11,24 +11,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
 import structlog
 from aiokafka import AIOKafkaProducer
-from aiokafka.structs import ConsumerRecord
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
-from faststream.kafka.annotations import KafkaMessage
 from redis.asyncio import BlockingConnectionPool, Redis
 from redis.exceptions import RedisError
 
 from switchboard_runtime.atomic import StateLost
-from switchboard_runtime.dlq import SourceRecord
 from switchboard_runtime.generation import Generation, GenerationWatch, RefuseWhileStateLost
 from switchboard_runtime.health import Check, health_router
 from switchboard_runtime.http import validation_failed
@@ -40,7 +36,6 @@ from switchboard_runtime.kafka import (
 )
 from switchboard_runtime.logs import FastStreamLogger
 from switchboard_runtime.outbox import OutboxRelay
-from switchboard_runtime.pipeline import CommandPipeline
 from switchboard_runtime.redis_keys import Keys
 from switchboard_runtime.settings import CommonSettings
 
@@ -79,13 +74,6 @@ def redis_client(settings: CommonSettings) -> Redis:
         health_check_interval=10,
     )
     return Redis.from_pool(pool)
-
-
-def source_record(raw: ConsumerRecord[bytes, bytes]) -> SourceRecord:
-    """The parts of a consumed aiokafka record the pipeline and the DLQ need."""
-    stamp = raw.timestamp if raw.timestamp is not None and raw.timestamp >= 0 else None
-    headers = tuple(raw.headers or ())
-    return SourceRecord(raw.topic, raw.partition, raw.offset, raw.key, raw.value, headers, stamp)
 
 
 class ServiceRuntime:
@@ -271,26 +259,3 @@ def service_app(runtime: ServiceRuntime, title: str) -> FastAPI:
     app.add_middleware(RefuseWhileStateLost, generation=runtime.generation)
     app.state.runtime = runtime
     return app
-
-
-def subscribe_per_topic(
-    broker: KafkaBroker,
-    pipelines: Mapping[str, CommandPipeline],
-    group_id: str,
-    *,
-    fetch_max_wait_ms: int,
-) -> None:
-    """One consumer over several topics (one group join), each record through its topic's
-    pipeline and committed once it is applied, ignored or dead-lettered."""
-
-    @broker.subscriber(
-        *pipelines,
-        group_id=group_id,
-        auto_offset_reset="earliest",
-        ack_policy=AckPolicy.MANUAL,
-        fetch_max_wait_ms=fetch_max_wait_ms,
-    )
-    async def on_record(msg: KafkaMessage) -> None:
-        record = source_record(msg.raw_message)
-        await pipelines[record.topic].handle(record)
-        await msg.ack()

@@ -95,3 +95,23 @@ class CommonSettings(BaseSettings):
     processing_attempts: int = Field(
         3, ge=1, le=100, description="Attempts at a command that fails on a bug before DLQ."
     )
+
+
+class DeadlineSettings(CommonSettings):
+    """Settings of the services that fire deadlines kept in Redis (router, callback)."""
+
+    deadline_poll_ms: int = Field(
+        50,
+        ge=5,
+        le=5000,
+        description="Longest a timer sleeps before looking for deadlines added by other replicas.",
+    )
+    deadline_broker_timeout_ms: int = Field(
+        2000,
+        ge=10,
+        le=60_000,
+        description="Longest a timer round waits for Kafka's end offsets of the topic its "
+        "deadlines are answered on (asked when a deadline is due and its partition's "
+        "applied records do not reach it yet); past that its deadlines wait for the next "
+        "round.",
+    )

@@ -174,8 +174,9 @@ class Callbacks:
     def retry_policy(self) -> RetryPolicy:
         return self._policy.retry
 
-    async def fire(self, member: str, _now_ms: int) -> str:
-        """Fire a due deadline (``due|<callback>|<attempt>`` or ``window|<callback>``)."""
+    async def fire(self, member: str, _now_ms: int, partition: int | None = None) -> str:
+        """Fire a due deadline (``due|<callback>|<attempt>`` or ``window|<callback>``) of
+        the set of ``partition`` (None: the single set)."""
         kind, _, rest = member.partition("|")
         callback_id, _, attempt = rest.rpartition("|") if kind == "due" else (rest, "", "")
         decide: Decide
@@ -189,7 +190,7 @@ class Callbacks:
             decide = steps.on_window_end
         else:
             callback_id, decide = "-", stale
-        outcome, _ = await self._change(callback_id, decide, claim=member)
+        outcome, _ = await self._change(callback_id, decide, claim=(member, partition))
         return "stale" if outcome in ("stale", "unknown") else outcome
 
     async def _change(
@@ -198,7 +199,7 @@ class Callbacks:
         decide: Decide,
         *,
         seen: str | None = None,
-        claim: str | None = None,
+        claim: tuple[str, int | None] | None = None,
     ) -> tuple[str, CallbackRecord | None]:
         """Load, decide, commit; again on conflict. Returns the outcome and the record."""
         for _ in range(MAX_TRIES):

@@ -7,13 +7,13 @@ from typing import Annotated
 
 from pydantic import Field, field_validator
 from pydantic_settings import NoDecode
-from switchboard_runtime.settings import CommonSettings
+from switchboard_runtime.settings import DeadlineSettings
 from switchboard_schemas.fields import QUEUE_PATTERN
 
 CODE = r"^[a-z0-9][a-z0-9_.-]{0,63}$"
 
 
-class CallbackSettings(CommonSettings):
+class CallbackSettings(DeadlineSettings):
     """Environment variables of the callback service (besides the shared ones)."""
 
     callback_http_port: int = Field(8002, ge=1, le=65535, description="HTTP API port.")
@@ -48,12 +48,6 @@ class CallbackSettings(CommonSettings):
     )
     campaign_load_concurrency: int = Field(
         32, ge=1, le=512, description="Contacts of an upload written to Redis concurrently."
-    )
-    deadline_poll_ms: int = Field(
-        50,
-        ge=5,
-        le=5000,
-        description="Longest the timer sleeps before looking for deadlines added elsewhere.",
     )
 
     @field_validator("callback_retry_dispositions", mode="before")

@@ -8,17 +8,15 @@ from typing import Any
 from aiokafka import AIOKafkaProducer
 from fastapi import FastAPI
 from faststream.kafka import KafkaBroker
+from switchboard_runtime.consume import subscribe_per_topic
 from switchboard_runtime.generation import Generation
 from switchboard_runtime.http import serve
+from switchboard_runtime.kafka_offsets import ConsumerRef
 from switchboard_runtime.logs import configure_logging
+from switchboard_runtime.partitioned_deadlines import PartitionedDeadlines
 from switchboard_runtime.pipeline import make_pipeline
 from switchboard_runtime.redis_keys import Keys
-from switchboard_runtime.service import (
-    ServiceRuntime,
-    redis_client,
-    service_app,
-    subscribe_per_topic,
-)
+from switchboard_runtime.service import Hooks, ServiceRuntime, redis_client, service_app
 from switchboard_schemas.topics import ALL_TOPICS, CALLBACK_COMMANDS, WORKITEM_EVENTS
 
 from callback.api import CallbackApi, request_body_defs
@@ -30,7 +28,7 @@ from callback.config import CallbackSettings
 from callback.context import Clock, IdFactory, Policy, new_uuid, utc_now
 from callback.outcomes import OutcomeHandlers
 from callback.rules import RetryPolicy
-from callback.store import CallbackStore
+from callback.store import CallbackStore, epoch_ms
 from callback.timer import deadline_timer
 
 SERVICE = "callback"
@@ -55,25 +53,35 @@ def create_app(
     """The callback service as an ASGI app; its lifespan connects, consumes and fires.
 
     It consumes its commands and the lifecycle events of outbound items through one
-    consumer, and fires due callbacks and window ends with the shared deadline timer.
+    consumer, and fires due callbacks and window ends with the shared deadline timer,
+    each only once the commands that could have answered it in time are applied.
     """
     runtime: ServiceRuntime
     keys = Keys(settings.tenant_id)
     redis = redis_client(settings)
     generation = Generation(redis, keys, [SERVICE])
-    store = CallbackStore(redis, keys, generation)
+    deadlines = PartitionedDeadlines.of(
+        CALLBACK_COMMANDS, settings, lambda: epoch_ms(clock()), service=SERVICE
+    )
+    store = CallbackStore(redis, keys, generation, partition_of=deadlines.partition_of)
     callbacks = Callbacks(
         store, policy_of(settings), tenant=settings.tenant_id, clock=clock, new_id=new_id
     )
-    timer = deadline_timer(redis, keys, callbacks, store, clock, poll_ms=settings.deadline_poll_ms)
+    timer = deadline_timer(
+        redis, keys, callbacks, store, deadlines, poll_ms=settings.deadline_poll_ms
+    )
+
+    def register(broker: KafkaBroker, producer: AIOKafkaProducer) -> None:
+        consumer = _subscribe(broker, producer, settings, callbacks, runtime.group_id, deadlines)
+        deadlines.consumed_by(consumer, runtime.group_id)
+
     runtime = ServiceRuntime(
         settings,
         service=SERVICE,
         topics=ALL_TOPICS,
-        register_subscribers=lambda broker, producer: _subscribe(
-            broker, producer, settings, callbacks, runtime.group_id
-        ),
+        register_subscribers=register,
         generation=generation,
+        hooks=Hooks(before_stop=[deadlines.close]),
         workers=[timer],
     )
     app = service_app(runtime, "Switchboard callback service")
@@ -93,8 +101,10 @@ def _subscribe(
     settings: CallbackSettings,
     callbacks: Callbacks,
     group_id: str,
-) -> None:
-    """One consumer: commands on callback.commands, outcomes on workitem.events."""
+    deadlines: PartitionedDeadlines,
+) -> ConsumerRef:
+    """One consumer: commands on callback.commands (which the deadline watermarks
+    follow), outcomes on workitem.events."""
     commands = CommandHandlers(callbacks, request_ttl=settings.dedupe_ttl_seconds)
     pipelines = {
         CALLBACK_COMMANDS: make_pipeline(settings, SERVICE, producer, commands.handlers()),
@@ -106,8 +116,12 @@ def _subscribe(
             ignore_unknown_types=True,
         ),
     }
-    subscribe_per_topic(
-        broker, pipelines, group_id, fetch_max_wait_ms=settings.kafka_fetch_max_wait_ms
+    return subscribe_per_topic(
+        broker,
+        pipelines,
+        group_id,
+        fetch_max_wait_ms=settings.kafka_fetch_max_wait_ms,
+        watermarks=deadlines.watermarks,
     )
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, cast
@@ -22,33 +22,33 @@ from callback.transition import Transition
 
 CONSUMER = "callback"
 
-# KEYS[1] the record (hash: doc, version), KEYS[2] outbox, KEYS[3] deadlines,
-# KEYS[4..] further keys, which the plan names by position.
+# KEYS[1] the record (hash: doc, version), KEYS[2] outbox, KEYS[3] the callback's
+# deadline set, KEYS[4..] further keys, which the plan names by position.
 # ARGV[1] the plan (JSON):
 #   seen     {key, ttl}: 'duplicate' if the key exists, else it is set
-#   claim    a deadline member that must still be there ('gone' otherwise); removed
+#   claim    {key, member}: a deadline that must still be there ('gone' otherwise); removed
 #   version  the record's expected version ('' = the record must not exist)
 #   guards   {{key, value}}: GET key must equal value ('' = absent), else 'conflict'
 #   doc      the new record (JSON); the version is incremented
-#   zadd {{member, score}}  zrem {member}  set {{key, value, ttl (0 = none)}}
+#   zadd {{member, score}} (into KEYS[3])  zrem {{key, member}}  set {{key, value, ttl}}
 #   unset {{key, value}} (DEL when it still holds value)  hincr {{key, field, delta}}
 #   sadd {{key, member}}  outbox {{topic, key, value}}
 _COMMIT_LUA = """
 local plan = cjson.decode(ARGV[1])
 if plan.seen and call('EXISTS', KEYS[plan.seen[1]]) == 1 then return 'duplicate' end
-if plan.claim and not call('ZSCORE', KEYS[3], plan.claim) then return 'gone' end
+if plan.claim and not call('ZSCORE', KEYS[plan.claim[1]], plan.claim[2]) then return 'gone' end
 local version = call('HGET', KEYS[1], 'version') or ''
 if version ~= plan.version then return 'conflict' end
 for _, g in ipairs(plan.guards) do
   if (call('GET', KEYS[g[1]]) or '') ~= g[2] then return 'conflict' end
 end
-if plan.claim then write('ZREM', KEYS[3], plan.claim) end
+if plan.claim then write('ZREM', KEYS[plan.claim[1]], plan.claim[2]) end
 if plan.seen then write('SET', KEYS[plan.seen[1]], '1', 'EX', plan.seen[2]) end
 if plan.doc then
   write('HSET', KEYS[1], 'doc', plan.doc, 'version', tostring((tonumber(version) or 0) + 1))
 end
 for _, z in ipairs(plan.zadd) do write('ZADD', KEYS[3], z[2], z[1]) end
-for _, m in ipairs(plan.zrem) do write('ZREM', KEYS[3], m) end
+for _, m in ipairs(plan.zrem) do write('ZREM', KEYS[m[1]], m[2]) end
 for _, s in ipairs(plan.set) do
   if s[3] > 0 then write('SET', KEYS[s[1]], s[2], 'EX', s[3])
   else write('SET', KEYS[s[1]], s[2]) end
@@ -62,6 +62,7 @@ for _, e in ipairs(plan.outbox) do outbox_add(KEYS[2], e[1], e[2], e[3]) end
 return 'applied'
 """
 
+PartitionOf = Callable[[str], int | None]
 CommitOutcome = Literal["applied", "duplicate", "conflict", "gone"]
 Outgoing = tuple[str, str, str]  # topic, Kafka key, CloudEvent JSON
 
@@ -83,7 +84,7 @@ class Commit:
     transition: Transition
     events: Sequence[Outgoing] = ()
     seen: tuple[str, int] | None = None  # event key ("<source>|<id>"), ttl
-    claim: str | None = None  # deadline member being fired
+    claim: tuple[str, int | None] | None = None  # deadline being fired, its set's partition
     phone_guard: str | None = None  # what the (queue, phone) index must hold ('' = nothing)
     request: tuple[str, str, int] | None = None  # request key, its answer, ttl
 
@@ -127,9 +128,13 @@ class CallbackStore:
         generation: GenerationSource,
         *,
         outbox_service: str = "callback",
+        partition_of: PartitionOf = lambda _callback_id: None,
     ) -> None:
+        """``partition_of``: the partition of callback.commands a callback's commands
+        arrive on (None: not known); its deadlines are kept in that partition's set."""
         self._redis = redis
         self._keys = keys
+        self._partition_of = partition_of
         self._outbox = keys.outbox(outbox_service)
         self._commit = AtomicScript(redis, _COMMIT_LUA, generation)
 
@@ -168,13 +173,15 @@ class CallbackStore:
 
     def _plan(self, commit: Commit) -> _Plan:
         t, cid = commit.transition, commit.callback_id
-        plan = _Plan([self._keys.callback(cid), self._outbox, self._keys.callback_deadlines()])
+        deadlines = self._deadlines(self._partition_of(cid))
+        plan = _Plan([self._keys.callback(cid), self._outbox, deadlines])
         plan.body["version"] = commit.version
         if commit.seen is not None:
             event_key, ttl = commit.seen
             plan.body["seen"] = [plan.key(self._keys.seen_event(CONSUMER, event_key)), ttl]
         if commit.claim is not None:
-            plan.body["claim"] = commit.claim
+            member, partition = commit.claim
+            plan.body["claim"] = [plan.key(self._deadlines(partition)), member]
         if commit.request is not None:
             request_key, answer, ttl = commit.request
             at = plan.key(self._keys.callback_request(request_key))
@@ -185,7 +192,9 @@ class CallbackStore:
             self._plan_record(plan, commit, t.record)
         for member, due in t.add_deadlines:
             plan.add("zadd", member, str(deadline_score(due)))
-        plan.body["zrem"] = list(t.remove_deadlines)
+        # from the single set too: deadlines written before the partitions were known
+        homes = {plan.key(deadlines), plan.key(self._keys.callback_deadlines())}
+        plan.body["zrem"] = [[at, member] for member in t.remove_deadlines for at in sorted(homes)]
         for wid in t.link_items:
             plan.add("set", plan.key(self._keys.callback_of_item(wid)), cid, 0)
         for campaign_id, name, delta in t.counters:
@@ -206,9 +215,15 @@ class CallbackStore:
             campaign = plan.key(self._keys.campaign_callbacks(record.campaign_id))
             plan.add("sadd", campaign, record.callback_id)
 
-    async def postpone(self, member: str, due_ms: int) -> None:
-        """Move a deadline that could not be fired to a later time (if it is still there)."""
-        await self._redis.zadd(self._keys.callback_deadlines(), {member: due_ms}, xx=True)
+    def _deadlines(self, partition: int | None) -> str:
+        if partition is None:
+            return self._keys.callback_deadlines()
+        return self._keys.callback_deadlines_of(partition)
+
+    async def postpone(self, member: str, partition: int | None, due_ms: int) -> None:
+        """Move a deadline (of ``partition``'s set) that could not be fired to a later
+        time, if it is still there."""
+        await self._redis.zadd(self._deadlines(partition), {member: due_ms}, xx=True)
 
     async def open_campaign(self, campaign_id: str, queue: str, now: str) -> None:
         """Create the campaign's record on its first upload; note the latest upload."""

@@ -5,12 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from pydantic import Field
-from switchboard_runtime.settings import CommonSettings
+from switchboard_runtime.settings import DeadlineSettings
 
 from router.routing_config import DEFAULT_FILE
 
 
-class RouterSettings(CommonSettings):
+class RouterSettings(DeadlineSettings):
     router_http_port: int = Field(8003, ge=1, le=65535, description="Health/metrics port.")
     offer_timeout_seconds: float = Field(
         30, gt=0, le=3600, description="How long an agent has to answer an offer."
@@ -41,20 +41,6 @@ class RouterSettings(CommonSettings):
         "arrived is applied at once, so low load keeps low latency.",
     )
     routing_config: Path = Field(DEFAULT_FILE, description="Path of the routing YAML file.")
-    deadline_poll_ms: int = Field(
-        50,
-        ge=5,
-        le=5000,
-        description="Longest a timer sleeps before looking for deadlines added by other replicas.",
-    )
-    deadline_broker_timeout_ms: int = Field(
-        2000,
-        ge=10,
-        le=60_000,
-        description="Longest a timer round waits for Kafka's end offsets of agent.commands "
-        "(asked when a deadline is due and its partition's applied records do not reach "
-        "it yet); past that its deadlines wait for the next round.",
-    )
     route_scan_items: int = Field(
         200,
         ge=1,

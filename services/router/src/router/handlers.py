@@ -12,7 +12,7 @@ from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from switchboard_runtime.batch import BatchPipeline
 from switchboard_runtime.commits import FinishBeforeRevoke, OffsetCommitter
-from switchboard_runtime.service import source_record
+from switchboard_runtime.consume import source_record
 from switchboard_runtime.watermarks import Watermarks
 
 from router.config import RouterSettings

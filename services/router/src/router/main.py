@@ -3,24 +3,20 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 
 import structlog
 from aiokafka import AIOKafkaProducer
 from fastapi import FastAPI
 from faststream.kafka import KafkaBroker
-from redis.asyncio import Redis
 from switchboard_runtime.batch import BatchPipeline
 from switchboard_runtime.commits import OffsetCommitter
-from switchboard_runtime.deadlines import DeadlineTimer, Partitioned
 from switchboard_runtime.generation import Generation
 from switchboard_runtime.http import serve
-from switchboard_runtime.kafka_offsets import ConsumerOffsets
 from switchboard_runtime.logs import configure_logging
+from switchboard_runtime.partitioned_deadlines import DeadlineSets, PartitionedDeadlines
 from switchboard_runtime.pipeline import make_pipeline
 from switchboard_runtime.redis_keys import Keys
 from switchboard_runtime.service import Hooks, ServiceRuntime, redis_client, service_app
-from switchboard_runtime.watermarks import Watermarks
 from switchboard_schemas.topics import AGENT_COMMANDS, ALL_TOPICS, WORKITEM_EVENTS
 
 from router import handlers
@@ -43,52 +39,13 @@ async def split_queues(scripts: RouterScripts, config: RoutingConfig) -> None:
         log.info("waiting_items_split_by_kind", items=moved)
 
 
-@dataclass(frozen=True)
-class Deadlines:
-    """The router's deadlines live per partition of agent.commands, where their answers
-    arrive, and fire up to the partition's watermark (see switchboard_runtime.watermarks);
-    those of agents not seen since routers before that live in the single set."""
-
-    offsets: ConsumerOffsets
-    watermarks: Watermarks
-
-    @classmethod
-    def of(cls, settings: RouterSettings) -> Deadlines:
-        offsets = ConsumerOffsets(
-            AGENT_COMMANDS, settings.kafka_bootstrap_servers, client_id=f"{SERVICE}-offsets"
-        )
-        timeout_s = settings.deadline_broker_timeout_ms / 1000
-        return cls(
-            offsets, Watermarks(AGENT_COMMANDS, offsets, wall_clock_ms, broker_timeout_s=timeout_s)
-        )
-
-    def timer(
-        self, redis: Redis, keys: Keys, engine: RouterEngine, settings: RouterSettings
-    ) -> DeadlineTimer:
-        timer = DeadlineTimer(
-            redis,
-            keys.deadlines(),
-            engine.fire,
-            wall_clock_ms,
-            poll_ms=settings.deadline_poll_ms,
-            fire_batch=engine.fire_many,
-            partitioned=Partitioned(keys.deadlines_of, self.watermarks, engine.fire_sets),
-        )
-        self.watermarks.wake = timer.poke
-        return timer
-
-    async def close(self) -> None:
-        await self.watermarks.close()
-        await self.offsets.close()
-
-
 def create_app(settings: RouterSettings) -> FastAPI:
     """The router as an ASGI app (health and metrics); its lifespan consumes and fires."""
     config = RoutingConfig.load(settings.routing_config)
     runtime: ServiceRuntime
     pipelines: list[BatchPipeline[ScriptCall]] = []  # one per broker connection
     committer = OffsetCommitter()
-    deadlines = Deadlines.of(settings)
+    deadlines = PartitionedDeadlines.of(AGENT_COMMANDS, settings, wall_clock_ms, service=SERVICE)
     batching = handlers.Batching.of(settings)
 
     async def finish_batches() -> None:
@@ -122,7 +79,7 @@ def create_app(settings: RouterSettings) -> FastAPI:
             batching=batching,
             watermarks=deadlines.watermarks,
         )
-        deadlines.offsets.use(consumer, runtime.group_id)
+        deadlines.consumed_by(consumer, runtime.group_id)
 
     timing = Timing(
         offer_timeout_ms=round(settings.offer_timeout_seconds * 1000),
@@ -142,7 +99,14 @@ def create_app(settings: RouterSettings) -> FastAPI:
         skip_limit=settings.outbound_skip_limit,
         partitions=deadlines.offsets.partition_count,
     )
-    timer = deadlines.timer(redis, keys, engine, settings)
+    timer = deadlines.timer(
+        redis,
+        DeadlineSets(keys.deadlines(), keys.deadlines_of),
+        engine.fire_sets,
+        fire=engine.fire,
+        fire_batch=engine.fire_many,
+        poll_ms=settings.deadline_poll_ms,
+    )
     runtime = ServiceRuntime(
         settings,
         service=SERVICE,

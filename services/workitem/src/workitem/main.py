@@ -7,10 +7,11 @@ from typing import Any
 from aiokafka import AIOKafkaProducer
 from fastapi import FastAPI
 from faststream.kafka import KafkaBroker
+from switchboard_runtime.consume import subscribe_per_topic
 from switchboard_runtime.http import serve
 from switchboard_runtime.logs import configure_logging
 from switchboard_runtime.pipeline import make_pipeline
-from switchboard_runtime.service import ServiceRuntime, service_app, subscribe_per_topic
+from switchboard_runtime.service import ServiceRuntime, service_app
 from switchboard_schemas.lifecycle import WorkItemCreated
 from switchboard_schemas.topics import ALL_TOPICS, WORKITEM_COMMANDS, WORKITEM_EVENTS
 

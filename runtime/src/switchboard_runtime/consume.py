@@ -1,0 +1,71 @@
+"""The per-record consumer of the work item and callback services, and how a consumed
+aiokafka record becomes the pipeline's ``SourceRecord``."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from aiokafka import AIOKafkaConsumer
+from aiokafka.structs import ConsumerRecord
+from faststream import AckPolicy
+from faststream.kafka import KafkaBroker
+from faststream.kafka.annotations import KafkaMessage
+
+from switchboard_runtime.commits import FinishBeforeRevoke
+from switchboard_runtime.dlq import SourceRecord
+from switchboard_runtime.kafka_offsets import ConsumerRef
+from switchboard_runtime.pipeline import CommandPipeline
+from switchboard_runtime.watermarks import Watermarks
+
+
+def source_record(raw: ConsumerRecord[bytes, bytes]) -> SourceRecord:
+    """The parts of a consumed aiokafka record the pipeline and the DLQ need."""
+    stamp = raw.timestamp if raw.timestamp is not None and raw.timestamp >= 0 else None
+    headers = tuple(raw.headers or ())
+    return SourceRecord(raw.topic, raw.partition, raw.offset, raw.key, raw.value, headers, stamp)
+
+
+async def _nothing_to_finish() -> None:
+    """Each record is committed as soon as it is handled: nothing is left to finish."""
+
+
+def subscribe_per_topic(
+    broker: KafkaBroker,
+    pipelines: Mapping[str, CommandPipeline],
+    group_id: str,
+    *,
+    fetch_max_wait_ms: int,
+    watermarks: Watermarks | None = None,
+) -> ConsumerRef:
+    """One consumer over several topics (one group join), each record through its topic's
+    pipeline and committed once it is applied, ignored or dead-lettered.
+
+    ``watermarks`` (of deadlines answered on one of the topics) learn the partitions the
+    consumer owns and every record it handled. Returns the consumer (None until it runs).
+    """
+    listener = None
+    if watermarks is not None:
+        listener = FinishBeforeRevoke(
+            _nothing_to_finish, revoked=watermarks.revoked, assigned=watermarks.assigned
+        )
+    subscriber = broker.subscriber(
+        *pipelines,
+        group_id=group_id,
+        auto_offset_reset="earliest",
+        ack_policy=AckPolicy.MANUAL,
+        fetch_max_wait_ms=fetch_max_wait_ms,
+        listener=listener,
+    )
+
+    @subscriber
+    async def on_record(msg: KafkaMessage) -> None:
+        record = source_record(msg.raw_message)
+        await pipelines[record.topic].handle(record)
+        await msg.ack()
+        if watermarks is not None:
+            watermarks.applied((record,))
+
+    def consumer() -> AIOKafkaConsumer | None:
+        return subscriber.consumer
+
+    return consumer
