@@ -88,7 +88,7 @@ class RouterProcess:
             "ROUTER_HTTP_PORT": str(self.port),
             "OFFER_TIMEOUT_SECONDS": str(self.offer_timeout_s),
             "WRAPUP_TIMEOUT_SECONDS": "600",
-            "LOG_LEVEL": "WARNING",
+            "LOG_LEVEL": os.environ.get("BENCH_ROUTER_LOG_LEVEL", "WARNING"),
             "LOG_FORMAT": "json",
             # Tansu holds every fetch for the whole wait (Kafka answers on arrival)
             "KAFKA_FETCH_MAX_WAIT_MS": os.environ.get("KAFKA_FETCH_MAX_WAIT_MS", "5"),

@@ -4,8 +4,9 @@ aiokafka record becomes the pipeline's ``SourceRecord``."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import cast
 
-from aiokafka import AIOKafkaConsumer
+from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.structs import ConsumerRecord
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
@@ -13,6 +14,7 @@ from faststream.kafka.annotations import KafkaMessage
 
 from switchboard_runtime.commits import FinishBeforeRevoke
 from switchboard_runtime.dlq import SourceRecord
+from switchboard_runtime.gaps import OffsetGaps
 from switchboard_runtime.kafka_offsets import ConsumerRef
 from switchboard_runtime.pipeline import CommandPipeline
 from switchboard_runtime.watermarks import Watermarks
@@ -38,16 +40,25 @@ def subscribe_per_topic(
     watermarks: Watermarks | None = None,
 ) -> ConsumerRef:
     """One consumer over several topics (one group join), each record through its topic's
-    pipeline and committed once it is applied, ignored or dead-lettered.
+    pipeline and committed once it is applied, ignored or dead-lettered; records the
+    broker let it skip are fetched again first (see switchboard_runtime.gaps).
 
     ``watermarks`` (of deadlines answered on one of the topics) learn the partitions the
     consumer owns and every record it handled. Returns the consumer (None until it runs).
     """
-    listener = None
-    if watermarks is not None:
-        listener = FinishBeforeRevoke(
-            _nothing_to_finish, revoked=watermarks.revoked, assigned=watermarks.assigned
-        )
+    gaps = OffsetGaps()
+
+    def moved(partitions: set[TopicPartition]) -> None:
+        gaps.forget(partitions)
+        if watermarks is not None:
+            watermarks.revoked(partitions)
+
+    def assigned(partitions: set[TopicPartition]) -> None:
+        gaps.forget(partitions)
+        if watermarks is not None:
+            watermarks.assigned(partitions)
+
+    listener = FinishBeforeRevoke(_nothing_to_finish, revoked=moved, assigned=assigned)
     subscriber = broker.subscriber(
         *pipelines,
         group_id=group_id,
@@ -60,6 +71,11 @@ def subscribe_per_topic(
     @subscriber
     async def on_record(msg: KafkaMessage) -> None:
         record = source_record(msg.raw_message)
+        admitted, seeks = gaps.admit([record])
+        for (topic, partition), offset in seeks.items():  # not acked: it comes again
+            cast(AIOKafkaConsumer, msg.consumer).seek(TopicPartition(topic, partition), offset)
+        if not admitted:
+            return
         await pipelines[record.topic].handle(record)
         await msg.ack()
         if watermarks is not None:

@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import json
 import os
+import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -23,6 +24,7 @@ from aiokafka.structs import ConsumerRecord
 from fastapi import FastAPI
 
 from switchboard_runtime.embedded import EmbeddedStack, free_port
+from switchboard_runtime.gaps import OffsetGaps
 
 
 @dataclass(frozen=True)
@@ -116,6 +118,7 @@ class KafkaTap:
     def __init__(self, bootstrap: str, topic: str) -> None:
         self._topic = topic
         self._consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+        self._gaps = OffsetGaps()  # what the embedded broker let it skip is read again
         self.records: list[ConsumerRecord[bytes, bytes]] = []
 
     async def __aenter__(self) -> KafkaTap:
@@ -135,8 +138,10 @@ class KafkaTap:
 
     async def _poll(self) -> None:
         batches = await self._consumer.getmany(timeout_ms=100)
-        for records in batches.values():
-            self.records.extend(records)
+        admitted, seeks = self._gaps.admit([r for batch in batches.values() for r in batch])
+        for (topic, partition), offset in seeks.items():
+            self._consumer.seek(TopicPartition(topic, partition), offset)
+        self.records.extend(admitted)
 
     async def wait_for(
         self,
@@ -155,14 +160,20 @@ class KafkaTap:
         return hits[:count]
 
     async def read_to_end(self) -> list[ConsumerRecord[bytes, bytes]]:
-        """Read all the topic holds right now: a deterministic check that nothing else came."""
+        """Read all the topic holds right now: a deterministic check that nothing else came.
+
+        The end is the high watermark of a fetch answered after this call (ListOffsets
+        alone can answer less on the embedded broker, see switchboard_runtime.kafka_offsets)."""
         assigned = list(self._consumer.assignment())
         ends = await self._consumer.end_offsets(assigned)
+        asked_ms = time.time_ns() // 1_000_000
 
         async def caught_up() -> bool:
             await self._poll()
             for tp in assigned:
-                if await self._consumer.position(tp) < ends[tp]:
+                fetched_ms = self._consumer.last_poll_timestamp(tp) or 0
+                end = max(ends[tp], self._consumer.highwater(tp) or 0)
+                if fetched_ms <= asked_ms or await self._consumer.position(tp) < end:
                     return False
             return True
 

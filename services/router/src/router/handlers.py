@@ -6,13 +6,14 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
-from aiokafka import AIOKafkaConsumer
+from aiokafka import AIOKafkaConsumer, TopicPartition
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from switchboard_runtime.batch import BatchPipeline
 from switchboard_runtime.commits import FinishBeforeRevoke, OffsetCommitter
 from switchboard_runtime.consume import source_record
+from switchboard_runtime.gaps import OffsetGaps, wall_clock_ms
 from switchboard_runtime.watermarks import Watermarks
 
 from router.config import RouterSettings
@@ -39,11 +40,18 @@ class Batching:
 
 
 def _on_batch(
-    pipeline: BatchPipeline[ScriptCall], committer: OffsetCommitter, watermarks: Watermarks
+    pipeline: BatchPipeline[ScriptCall],
+    committer: OffsetCommitter,
+    watermarks: Watermarks,
+    gaps: OffsetGaps,
 ) -> Callable[[KafkaMessage], Awaitable[None]]:
     async def on_router_batch(msg: KafkaMessage) -> None:
-        raws = msg.raw_message
         consumer = cast(AIOKafkaConsumer, msg.consumer)  # FastStream types it loosely
+        raws, seeks = gaps.admit(msg.raw_message)
+        for (topic, partition), offset in seeks.items():
+            consumer.seek(TopicPartition(topic, partition), offset)
+        if not raws:
+            return
         records = [source_record(raw) for raw in raws]
 
         def applied() -> None:
@@ -79,7 +87,17 @@ def register(
         await pipeline.drain()
         await committer.flush()
 
-    listener = FinishBeforeRevoke(settle, revoked=watermarks.revoked, assigned=watermarks.assigned)
+    gaps = OffsetGaps(wall_clock_ms)
+
+    def revoked(partitions: set[TopicPartition]) -> None:
+        watermarks.revoked(partitions)
+        gaps.forget(partitions)
+
+    def assigned(partitions: set[TopicPartition]) -> None:
+        watermarks.assigned(partitions)
+        gaps.forget(partitions)
+
+    listener = FinishBeforeRevoke(settle, revoked=revoked, assigned=assigned)
     subscriber = broker.subscriber(
         *topics,
         group_id=group_id,
@@ -92,5 +110,5 @@ def register(
         listener=listener,
         decoder=_keep_raw,
     )
-    subscriber(_on_batch(pipeline, committer, watermarks))
+    subscriber(_on_batch(pipeline, committer, watermarks, gaps))
     return lambda: subscriber.consumer
