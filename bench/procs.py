@@ -61,7 +61,7 @@ async def _listen(spec: ListenSpec, ready: Any) -> list[Row]:
     consumer = await tail_consumer(spec.bootstrap, spec.topic)
     ready.set()
     rows: list[Row] = []
-    seen: set[str] = set()  # consumers de-duplicate by CloudEvents id (DESIGN §4)
+    seen: set[str] = set()  # consumers de-duplicate by CloudEvents id (docs/architecture.md)
     deadline = time.monotonic() + spec.timeout
     try:
         while len(rows) < spec.count and time.monotonic() < deadline:

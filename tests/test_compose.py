@@ -25,8 +25,8 @@ PORT_VARS: dict[str, str] = {
     "router": "ROUTER_HTTP_PORT",
 }
 
-# Names fixed by DESIGN.md section 2, with their defaults.
-DESIGN_ENV: dict[str, str] = {
+# Names every deployment sets (README, Configuration), with their defaults.
+CONTRACT_ENV: dict[str, str] = {
     "KAFKA_BOOTSTRAP_SERVERS": "kafka:9092",
     "REDIS_URL": "redis://redis:6379/0",
     "OFFER_TIMEOUT_SECONDS": "30",
@@ -257,7 +257,7 @@ def test_app_runs_its_module(compose: dict[str, Any], name: str, port: int) -> N
 @app_params
 def test_app_environment(compose: dict[str, Any], name: str, port: int) -> None:
     env = environment(service(compose, name))
-    for var, expected in {**DESIGN_ENV, **EXTRA_ENV}.items():
+    for var, expected in {**CONTRACT_ENV, **EXTRA_ENV}.items():
         assert env.get(var) == expected, f"{name}: {var}={env.get(var)!r}, expected {expected!r}"
     for var in EXTRA_ENV_NAMES_ONLY:
         assert env.get(var), f"{name}: {var} unset"

@@ -16,7 +16,14 @@ from .test_router_e2e import data_of, taps, to_agent
 
 pytestmark = pytest.mark.integration
 
-CALLBACK = {"type": "callback", "customer_phone": "+14155552671", "customer_name": "Ada"}
+
+async def _callback_item(stack: Stack, queue: str, phone: str = "+14155552671") -> str:
+    """Request a callback due now through the callbacks API: the outbound work item its
+    first attempt created."""
+    body = {"customer_phone": phone, "customer_name": "Ada", "queue": queue}
+    response = await stack.callbacks.post("/v1/callbacks", json=body)
+    assert response.status_code == 201, response.text
+    return str(response.json()["attempts"][0]["work_item_id"])
 
 
 async def test_outbound_offer_is_dialed_or_skipped_to_the_next_agent(
@@ -27,7 +34,7 @@ async def test_outbound_offer_is_dialed_or_skipped_to_the_next_agent(
     async with desk, items:
         await stack.agent_available(first, queue)
         await desk.wait_for(to_agent("agent.status_changed", first))
-        wid = (await stack.create(**CALLBACK, queue=queue))["work_item_id"]
+        wid = await _callback_item(stack, queue)
         [offer] = await desk.wait_for(to_agent("offer.made", first, wid))
         await stack.agent_available(second, queue)
         await desk.wait_for(to_agent("agent.status_changed", second))
@@ -58,8 +65,8 @@ async def test_skip_with_nobody_else_goes_to_the_back_of_the_queue_and_parks_at_
 ) -> None:
     desk, items = taps(stack)
     async with desk, items:
-        older = (await stack.create(**CALLBACK, queue=queue))["work_item_id"]
-        newer = (await stack.create(**CALLBACK, queue=queue))["work_item_id"]
+        older = await _callback_item(stack, queue, "+14155552671")
+        newer = await _callback_item(stack, queue, "+14155552672")
         await items.wait_for(of_type("workitem.queued", newer))
         await stack.agent_available(agent_id, queue)
         offered: list[str] = []

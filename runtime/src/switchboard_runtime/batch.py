@@ -24,22 +24,21 @@ from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 import structlog
-from pydantic import BaseModel
 from switchboard_schemas.envelope import CloudEvent
 
+from switchboard_runtime.dispatch import On
 from switchboard_runtime.dlq import SourceRecord
-from switchboard_runtime.metrics import COMMAND_SECONDS, COMMANDS
+from switchboard_runtime.metrics import command_metrics
 from switchboard_runtime.pipeline import (
     MAX_BACKOFF_S,
     TRANSIENT_ERRORS,
     CommandInvalid,
-    CommandPipeline,
+    RecordDecoder,
 )
 
 log = structlog.get_logger(__name__)
 
 PlanT = TypeVar("PlanT")
-Planner = Callable[[CloudEvent, BaseModel], PlanT]
 Executor = Callable[[Sequence[PlanT]], Awaitable[list[str]]]
 Applied = Callable[[], None]
 
@@ -54,21 +53,22 @@ class Planned(Generic[PlanT]):
 class BatchPipeline(Generic[PlanT]):
     """Applies batches of records (of one or more topics) through plans executed together.
 
-    ``decoders`` holds the single-record pipeline of each topic: it decodes, skips and
-    dead-letters exactly as it would alone.
+    ``plans`` is, per topic, the one table of what each CloudEvents type becomes;
+    ``decoders`` (per topic, accepting exactly the table's models) decode, skip and
+    dead-letter the records exactly as the single-record pipeline does.
     """
 
     def __init__(
         self,
-        decoders: Mapping[str, CommandPipeline],
-        planners: Mapping[str, Planner[PlanT]],
+        decoders: Mapping[str, RecordDecoder],
+        plans: Mapping[str, Mapping[str, On[PlanT]]],
         execute: Executor[PlanT],
         *,
         service: str,
         depth: int = 2,
     ) -> None:
         self._decoders = decoders
-        self._planners = planners
+        self._plans = plans
         self._execute = execute
         self._service = service
         self._queue: asyncio.Queue[tuple[list[Planned[PlanT]], float, Applied]] = asyncio.Queue(
@@ -132,7 +132,8 @@ class BatchPipeline(Generic[PlanT]):
                 continue
             event, payload = decoded
             try:
-                planned.append(Planned(record, event, self._planners[event.type](event, payload)))
+                plan = self._plans[record.topic][event.type].run(event, payload)
+                planned.append(Planned(record, event, plan))
             except CommandInvalid as invalid:
                 await decoder.dead_letter(record, invalid.error, invalid.detail, event.type)
             except Exception as exc:  # a planner bug costs only this record
@@ -145,8 +146,9 @@ class BatchPipeline(Generic[PlanT]):
             return
         outcomes = await self._execute_all(planned)
         for item, outcome in zip(planned, outcomes, strict=True):
-            COMMANDS.labels(self._service, item.event.type, outcome).inc()
-        COMMAND_SECONDS.labels(self._service).observe(time.perf_counter() - started)
+            if outcome != "dead_lettered":  # dead_letter counted those already
+                command_metrics(self._service).commands.labels(item.event.type, outcome).inc()
+        command_metrics(self._service).duration.observe(time.perf_counter() - started)
         log.debug("batch_applied", applied=len(planned))
 
     async def _execute_all(self, planned: list[Planned[PlanT]]) -> list[str]:
@@ -171,16 +173,23 @@ class BatchPipeline(Generic[PlanT]):
             backoff = min(backoff * 2, MAX_BACKOFF_S)
 
     async def _execute_one(self, item: Planned[PlanT]) -> str:
-        backoff = 0.05
+        """One plan alone: waits out outages; a bug is tried PROCESSING_ATTEMPTS times in
+        all, then the record is dead-lettered."""
+        decoder = self._decoders[item.record.topic]
+        backoff, failures = 0.05, 0
         while True:
             try:
                 [outcome] = await self._execute([item.plan])
                 return str(outcome)
             except TRANSIENT_ERRORS:
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, MAX_BACKOFF_S)
+                pass
             except Exception as exc:
-                await self._decoders[item.record.topic].dead_letter(
-                    item.record, "processing_error", repr(exc), item.event.type
-                )
-                return "dead_lettered"
+                failures += 1
+                log.exception("command_failed", attempt=failures, error=repr(exc))
+                if failures >= decoder.attempts:
+                    await decoder.dead_letter(
+                        item.record, "processing_error", repr(exc), item.event.type
+                    )
+                    return "dead_lettered"
+            await asyncio.sleep(backoff)
+            backoff = min(backoff * 2, MAX_BACKOFF_S)

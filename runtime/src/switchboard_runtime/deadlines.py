@@ -27,7 +27,7 @@ import structlog
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from switchboard_runtime.metrics import DEADLINE_LATENESS, DEADLINES_FIRED
+from switchboard_runtime.metrics import DeadlineMetrics
 from switchboard_runtime.waiting import wait_at_most
 
 log = structlog.get_logger(__name__)
@@ -95,6 +95,7 @@ class DeadlineTimer:
         self._held: set[str] = set()  # sets whose due members wait for their watermark
         self._round_ms = 0
         self.fired = 0
+        self.metrics = DeadlineMetrics()  # exported by the service that runs the timer
 
     def poke(self) -> None:
         """A deadline was added here, or one held back may fire: look again now."""
@@ -171,8 +172,8 @@ class DeadlineTimer:
         for (member, score), outcome in zip(due, outcomes, strict=True):
             if outcome not in ("gone", "stale"):
                 self.fired += 1
-                DEADLINES_FIRED.labels(outcome).inc()
-                DEADLINE_LATENESS.observe(max(0.0, now - score) / 1000)
+                self.metrics.fired.labels(outcome).inc()
+                self.metrics.lateness.observe(max(0.0, now - score) / 1000)
                 log.debug("deadline_fired", member=member, outcome=outcome, late_ms=now - score)
 
     async def _sleep_ms(self) -> float:

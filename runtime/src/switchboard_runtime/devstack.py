@@ -2,13 +2,16 @@
 
 Ctrl-C or SIGTERM stops every service, then the embedded brokers; nothing is left
 running. If a service exits on its own, everything else is stopped too and the exit
-code says so.
+code says so. A port that is not a number, is taken, or is shared by two services is
+named with its variable before anything starts, and the exit code is 1.
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import signal
+import socket
 import sys
 import threading
 import urllib.request
@@ -26,7 +29,20 @@ class ServiceSpec:
     default_port: int
 
     def port(self) -> int:
-        return int(os.environ.get(self.port_variable, self.default_port))
+        """The port from the environment; a value that is no port is a PortRefused."""
+        raw = os.environ.get(self.port_variable)
+        if raw is None:
+            return self.default_port
+        if not (raw.isascii() and raw.isdigit() and 1 <= int(raw) <= MAX_PORT):
+            raise PortRefused(f"{self.port_variable}={raw!r} is not a port number (1-{MAX_PORT})")
+        return int(raw)
+
+    def named(self, port: int) -> str:
+        return f"port {port} ({self.port_variable}, the {self.name} service)"
+
+
+class PortRefused(Exception):  # noqa: N818 - reads as "the port is refused"
+    """A service port the launcher cannot use, said in one line."""
 
 
 SERVICES = (
@@ -35,6 +51,7 @@ SERVICES = (
     ServiceSpec("router", "ROUTER_HTTP_PORT", 8003),
 )
 READY_TIMEOUT_S = float(os.environ.get("SWITCHBOARD_READY_TIMEOUT_SECONDS", "90"))
+MAX_PORT = 65535
 
 
 def _say(message: str) -> None:
@@ -47,6 +64,40 @@ def _ready(port: int) -> bool:
             return bool(r.status == 200)
     except OSError:
         return False
+
+
+def _listenable(host: str, spec: ServiceSpec, port: int) -> None:
+    """Bind ``host:port`` as uvicorn will (SO_REUSEADDR), or say why the service can't."""
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+        with socket.socket(family, kind, proto) as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind(address)
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            raise PortRefused(
+                f"{spec.named(port)} is already in use: stop what listens there, "
+                f"or set {spec.port_variable} to a free port"
+            ) from None
+        raise PortRefused(f"{spec.named(port)} cannot be listened on at {host}: {exc}") from None
+
+
+def check_ports() -> None:
+    """Every service's port is a number, its own, and free on ``HTTP_HOST``."""
+    host = os.environ.get("HTTP_HOST", "0.0.0.0")  # the services' default
+    owners: dict[int, ServiceSpec] = {}
+    for spec in SERVICES:
+        port = spec.port()
+        if port in owners:
+            other = owners[port]
+            raise PortRefused(
+                f"{other.port_variable} and {spec.port_variable} are both {port}: "
+                "give each service its own port"
+            )
+        owners[port] = spec
+        _listenable(host, spec, port)
 
 
 def _brokers(stack: EmbeddedStack, run_dir: Path) -> dict[str, str]:
@@ -67,7 +118,7 @@ def _wait_ready(services: list[tuple[ServiceSpec, ManagedProcess]], stop: thread
     while pending and not stop.is_set():
         for spec, proc in list(pending.items()):
             if not proc.alive():
-                _say(f"{spec.name} exited during start-up")
+                _say(f"{spec.name} exited during start-up ({spec.named(spec.port())}); see above")
                 return False
             if _ready(spec.port()):
                 _say(
@@ -80,6 +131,11 @@ def _wait_ready(services: list[tuple[ServiceSpec, ManagedProcess]], stop: thread
 
 
 def run() -> int:
+    try:
+        check_ports()
+    except PortRefused as refused:
+        _say(f"not started: {refused}")
+        return 1
     stop = threading.Event()
 
     def on_signal(signum: int, _frame: FrameType | None) -> None:

@@ -7,14 +7,19 @@ from collections.abc import Awaitable, Callable, Mapping
 
 from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST
 
 # A check answers True when fine; False, or a reason such as "redis_state_lost", when not.
 Check = Callable[[], Awaitable[bool | str]]
+# The text of /metrics (see switchboard_runtime.live_metrics.exposition); never raises.
+MetricsPage = Callable[[], Awaitable[bytes]]
 
 
-def health_router(checks: Mapping[str, Check], timeout: float = 2.5) -> APIRouter:
-    """``/health/live`` (the process answers), ``/health/ready`` (every check passes), metrics."""
+def health_router(
+    checks: Mapping[str, Check], metrics_page: MetricsPage, timeout: float = 2.5
+) -> APIRouter:
+    """``/health/live`` (the process answers), ``/health/ready`` (every check passes), and
+    ``/metrics``."""
     router = APIRouter(tags=["operations"])
 
     @router.get("/health/live")
@@ -35,7 +40,7 @@ def health_router(checks: Mapping[str, Check], timeout: float = 2.5) -> APIRoute
 
     @router.get("/metrics")
     async def metrics() -> Response:
-        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+        return Response(await metrics_page(), media_type=CONTENT_TYPE_LATEST)
 
     return router
 

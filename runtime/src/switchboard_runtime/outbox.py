@@ -7,7 +7,9 @@ them, so an event is never lost; after a crash it may be published twice, and
 every consumer de-duplicates by CloudEvents ``id``.
 
 One replica at a time holds a lease on the stream and relays it, which keeps the
-stream's order on each Kafka partition.
+stream's order on each Kafka partition. What waits in the stream is read at scrape time
+(switchboard_runtime.live_metrics.OutboxGauges), so it reads 0 once drained, whichever
+replica drained it.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from aiokafka.producer.message_accumulator import BatchBuilder
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from switchboard_runtime.metrics import OUTBOX_PENDING, OUTBOX_PUBLISHED
+from switchboard_runtime.metrics import outbox_metrics
 from switchboard_runtime.waiting import wait_at_most
 
 log = structlog.get_logger(__name__)
@@ -115,7 +117,7 @@ class OutboxRelay:
         self._stopping = asyncio.Event()
         self._hash = KeyHashes()
         self._renew_at = 0.0  # monotonic time at which the lease is renewed next
-        self._gauge_at = 0.0  # ... and the pending-entries gauge read next
+        self._metrics = outbox_metrics(service)
         self._acked: list[bytes] = []  # published and acknowledged, deleted next round
         self.published = 0
 
@@ -164,10 +166,7 @@ class OutboxRelay:
         await self._publish(entries)
         self._acked = [entry_id for entry_id, _ in entries]
         self.published += len(entries)
-        OUTBOX_PUBLISHED.labels(self._service).inc(len(entries))
-        if time.monotonic() >= self._gauge_at:  # a gauge needs no reading per round
-            self._gauge_at = time.monotonic() + 1.0
-            OUTBOX_PENDING.labels(self._service).set(await self._redis.xlen(self._stream))
+        self._metrics.published.inc(len(entries))
         return self._acked[-1]
 
     async def _delete_acked_and_read(self) -> list[Entry]:

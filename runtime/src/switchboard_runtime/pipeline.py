@@ -11,7 +11,8 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
+from dataclasses import dataclass
 
 import structlog
 from aiokafka import AIOKafkaProducer
@@ -21,16 +22,16 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from switchboard_schemas.decode import MessageRejected, decode_command
 from switchboard_schemas.envelope import CloudEvent
 
+from switchboard_runtime.dispatch import Handlers, models_of
 from switchboard_runtime.dlq import SourceRecord
 from switchboard_runtime.dlq import dead_letter as send_to_dlq
 from switchboard_runtime.logs import correlation
-from switchboard_runtime.metrics import COMMAND_SECONDS, COMMANDS, DEAD_LETTERS
+from switchboard_runtime.metrics import command_metrics
 from switchboard_runtime.outbox import TYPE_HEADER
 from switchboard_runtime.settings import CommonSettings
 
 log = structlog.get_logger(__name__)
 
-Handler = Callable[[CloudEvent, BaseModel], Awaitable[str]]
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
     RedisConnectionError,
     RedisTimeoutError,
@@ -49,52 +50,34 @@ class CommandInvalid(Exception):  # noqa: N818 - reads as "the command is invali
         self.detail = detail
 
 
-class CommandPipeline:
-    """Applies the records of one topic through the handler for their CloudEvents type."""
+@dataclass(frozen=True)
+class DecodeRules:
+    """What a topic's records must be: the models per CloudEvents type, the tenant, the
+    largest value, the default phone region, and how often a bug is retried."""
 
-    def __init__(
-        self,
-        *,
-        service: str,
-        tenant: str,
-        producer: AIOKafkaProducer,
-        handlers: Mapping[str, tuple[type[BaseModel], Handler]],
-        max_bytes: int,
-        default_region: str | None,
-        attempts: int,
-        ignore_unknown_types: bool = False,
-    ) -> None:
-        self._service = service
-        self._tenant = tenant
+    service: str
+    tenant: str
+    models: Mapping[str, type[BaseModel]]
+    max_bytes: int
+    default_region: str | None
+    attempts: int
+    ignore_unknown_types: bool = False
+
+
+class RecordDecoder:
+    """Decodes the records of one topic, and dead-letters those that are bad."""
+
+    def __init__(self, rules: DecodeRules, producer: AIOKafkaProducer) -> None:
+        self._service = rules.service
+        self._tenant = rules.tenant
         self._producer = producer
-        self._handlers = handlers
-        self._models = {t: model for t, (model, _) in handlers.items()}
-        self._max_bytes = max_bytes
-        self._region = default_region
-        self._attempts = attempts
+        self._models = rules.models
+        self._max_bytes = rules.max_bytes
+        self._region = rules.default_region
+        self.attempts = rules.attempts
         # On a shared event topic, other services' event types and other tenants' events
         # are expected: they are skipped, not dead-lettered.
-        self._ignore_unknown = ignore_unknown_types
-
-    async def handle(self, record: SourceRecord) -> None:
-        """Apply or dead-letter one record; returns only when one of the two happened."""
-        try:
-            await self._handle(record)
-        except Exception as exc:  # a bug on the way: the record still goes to the DLQ
-            log.exception("command_failed", error=repr(exc))
-            await self.dead_letter(record, "processing_error", repr(exc), "unknown")
-
-    async def _handle(self, record: SourceRecord) -> None:
-        started = time.perf_counter()
-        decoded = await self.decode(record)
-        if decoded is None:
-            return
-        event, command = decoded
-        with correlation(event.correlationid or event.id, ce_id=event.id, ce_type=event.type):
-            outcome = await self._apply(record, event, command)
-            if outcome != "dead_lettered":  # dead_letter counted those already
-                COMMANDS.labels(self._service, event.type, outcome).inc()
-            COMMAND_SECONDS.labels(self._service).observe(time.perf_counter() - started)
+        self._ignore_unknown = rules.ignore_unknown_types
 
     async def decode(self, record: SourceRecord) -> tuple[CloudEvent, BaseModel] | None:
         """The record's event and payload, or None once it was dead-lettered or skipped.
@@ -140,13 +123,66 @@ class CommandPipeline:
         ce_type = obj.get("type")
         return not isinstance(ce_type, str) or ce_type in self._models
 
+    async def dead_letter(
+        self, record: SourceRecord, error: str, detail: str, ce_type: str
+    ) -> None:
+        backoff = 0.05
+        while True:
+            try:
+                await send_to_dlq(
+                    self._producer, record, error=error, detail=detail, service=self._service
+                )
+                break
+            except Exception as exc:
+                log.warning("dead_letter_retrying", error=repr(exc), backoff_s=backoff)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, MAX_BACKOFF_S)
+        command_metrics(self._service).dead_letters.labels(record.topic, error).inc()
+        command_metrics(self._service).commands.labels(ce_type, "dead_lettered").inc()
+        log.warning(
+            "command_dead_lettered",
+            error=error,
+            detail=detail[:300],
+            topic=record.topic,
+            partition=record.partition,
+            offset=record.offset,
+        )
+
+
+class CommandPipeline(RecordDecoder):
+    """Applies the records of one topic through the handler for their CloudEvents type."""
+
+    def __init__(self, rules: DecodeRules, producer: AIOKafkaProducer, handlers: Handlers) -> None:
+        super().__init__(rules, producer)
+        self._handlers = handlers
+
+    async def handle(self, record: SourceRecord) -> None:
+        """Apply or dead-letter one record; returns only when one of the two happened."""
+        try:
+            await self._handle(record)
+        except Exception as exc:  # a bug on the way: the record still goes to the DLQ
+            log.exception("command_failed", error=repr(exc))
+            await self.dead_letter(record, "processing_error", repr(exc), "unknown")
+
+    async def _handle(self, record: SourceRecord) -> None:
+        started = time.perf_counter()
+        decoded = await self.decode(record)
+        if decoded is None:
+            return
+        event, command = decoded
+        with correlation(event.correlationid or event.id, ce_id=event.id, ce_type=event.type):
+            outcome = await self._apply(record, event, command)
+            if outcome != "dead_lettered":  # dead_letter counted those already
+                command_metrics(self._service).commands.labels(event.type, outcome).inc()
+            command_metrics(self._service).duration.observe(time.perf_counter() - started)
+
     async def _apply(self, record: SourceRecord, event: CloudEvent, command: BaseModel) -> str:
-        _, handler = self._handlers[event.type]
+        run = self._handlers[event.type].run
         failures = 0
         backoff = 0.05
         while True:
             try:
-                outcome = await handler(event, command)
+                outcome = await run(event, command)
                 log.info(
                     "command_applied",
                     outcome=outcome,
@@ -164,54 +200,42 @@ class CommandPipeline:
             except Exception as exc:
                 failures += 1
                 log.exception("command_failed", attempt=failures, error=repr(exc))
-                if failures >= self._attempts:
+                if failures >= self.attempts:
                     await self.dead_letter(record, "processing_error", repr(exc), event.type)
                     return "dead_lettered"
             await asyncio.sleep(backoff)
             backoff = min(backoff * 2, MAX_BACKOFF_S)
 
-    async def dead_letter(
-        self, record: SourceRecord, error: str, detail: str, ce_type: str
-    ) -> None:
-        backoff = 0.05
-        while True:
-            try:
-                await send_to_dlq(
-                    self._producer, record, error=error, detail=detail, service=self._service
-                )
-                break
-            except Exception as exc:
-                log.warning("dead_letter_retrying", error=repr(exc), backoff_s=backoff)
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, MAX_BACKOFF_S)
-        DEAD_LETTERS.labels(self._service, record.topic, error).inc()
-        COMMANDS.labels(self._service, ce_type, "dead_lettered").inc()
-        log.warning(
-            "command_dead_lettered",
-            error=error,
-            detail=detail[:300],
-            topic=record.topic,
-            partition=record.partition,
-            offset=record.offset,
-        )
+
+def decode_rules(
+    settings: CommonSettings,
+    service: str,
+    models: Mapping[str, type[BaseModel]],
+    *,
+    ignore_unknown_types: bool = False,
+) -> DecodeRules:
+    """A topic's decoding rules, from the service's settings."""
+    return DecodeRules(
+        service=service,
+        tenant=settings.tenant_id,
+        models=models,
+        max_bytes=settings.max_message_bytes,
+        default_region=settings.default_phone_region,
+        attempts=settings.processing_attempts,
+        ignore_unknown_types=ignore_unknown_types,
+    )
 
 
 def make_pipeline(
     settings: CommonSettings,
     service: str,
     producer: AIOKafkaProducer,
-    handlers: Mapping[str, tuple[type[BaseModel], Handler]],
+    handlers: Handlers,
     *,
     ignore_unknown_types: bool = False,
 ) -> CommandPipeline:
     """A pipeline configured from the service's settings."""
-    return CommandPipeline(
-        service=service,
-        tenant=settings.tenant_id,
-        producer=producer,
-        handlers=handlers,
-        max_bytes=settings.max_message_bytes,
-        default_region=settings.default_phone_region,
-        attempts=settings.processing_attempts,
-        ignore_unknown_types=ignore_unknown_types,
+    rules = decode_rules(
+        settings, service, models_of(handlers), ignore_unknown_types=ignore_unknown_types
     )
+    return CommandPipeline(rules, producer, handlers)

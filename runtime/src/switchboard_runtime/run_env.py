@@ -12,13 +12,17 @@ def run_env_path() -> Path:
 
 
 def setting(name: str) -> str:
-    """``name`` from the environment or ``.run/env``; exits with a hint if neither has it."""
+    """``name`` from the environment or ``.run/env``; exits with a one-line hint if
+    neither has it (or ``.run/env`` cannot be read)."""
     if name in os.environ:
         return os.environ[name]
     path = run_env_path()
-    if path.exists():
-        for line in path.read_text().splitlines():
-            key, _, value = line.partition("=")
-            if key == name:
-                return value
+    try:
+        text = path.read_text() if path.exists() else ""
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SystemExit(f"cannot read {path} ({exc}); set {name} instead") from None
+    for line in text.splitlines():
+        key, _, value = line.partition("=")
+        if key == name:
+            return value
     raise SystemExit(f"set {name}, or start `make run` first")

@@ -28,13 +28,21 @@ from switchboard_runtime.atomic import StateLost
 from switchboard_runtime.generation import Generation, GenerationWatch, RefuseWhileStateLost
 from switchboard_runtime.health import Check, health_router
 from switchboard_runtime.http import validation_failed
+from switchboard_runtime.http_metrics import HttpMetrics, HttpMetricsMiddleware
 from switchboard_runtime.kafka import (
     ensure_topics,
     has_committed_offsets,
     kafka_answers,
     make_producer,
 )
+from switchboard_runtime.live_metrics import (
+    LiveMetrics,
+    OutboxGauges,
+    exposition,
+    wall_clock_ms,
+)
 from switchboard_runtime.logs import FastStreamLogger
+from switchboard_runtime.metrics import service_registry
 from switchboard_runtime.outbox import OutboxRelay
 from switchboard_runtime.redis_keys import Keys
 from switchboard_runtime.settings import CommonSettings
@@ -110,6 +118,13 @@ class ServiceRuntime:
         self.relay: OutboxRelay | None = None
         self.started = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
+        self.registry = service_registry(
+            service, consumes=register_subscribers is not None, relays=relay_outbox, parts=workers
+        )
+        self.live_metrics: list[LiveMetrics] = []  # gauges read from Redis at each scrape
+        if relay_outbox:
+            stream = self.keys.outbox(service)
+            self.live_metrics.append(OutboxGauges(self.redis, stream, wall_clock_ms))
 
     @property
     def group_id(self) -> str:
@@ -249,13 +264,24 @@ async def _storage_unavailable(_request: Request, exc: Exception) -> JSONRespons
     )
 
 
-def service_app(runtime: ServiceRuntime, title: str) -> FastAPI:
+def service_app(
+    runtime: ServiceRuntime, title: str, *, live_metrics: Sequence[LiveMetrics] = ()
+) -> FastAPI:
     """An ASGI app whose lifespan runs ``runtime``, with the health and metrics routes;
-    a RedisError is a 503, and a 422 is always valid JSON (see ``validation_failed``)."""
+    a RedisError is a 503, and a 422 is always valid JSON (see ``validation_failed``).
+    ``live_metrics``: the service's own gauges, read from Redis at each scrape."""
     app = FastAPI(title=title, version="0.1.0", lifespan=runtime.lifespan)
-    app.include_router(health_router(runtime.checks()))
+    live = [*runtime.live_metrics, *live_metrics]
+
+    async def metrics_page() -> bytes:
+        return await exposition(runtime.registry, live)
+
+    app.include_router(health_router(runtime.checks(), metrics_page))
     app.add_exception_handler(RedisError, _storage_unavailable)
     app.add_exception_handler(RequestValidationError, validation_failed)
     app.add_middleware(RefuseWhileStateLost, generation=runtime.generation)
+    http_metrics = HttpMetrics()
+    runtime.registry.register(http_metrics)
+    app.add_middleware(HttpMetricsMiddleware, metrics=http_metrics)  # outermost: counts all
     app.state.runtime = runtime
     return app

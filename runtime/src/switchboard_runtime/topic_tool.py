@@ -4,25 +4,36 @@
     sb-topic send workitem.commands workitem.create '{"type": "task", ...}' [--key K]
 
 The broker comes from ``KAFKA_BOOTSTRAP_SERVERS``, else from ``.run/env`` written by
-``make run`` (which starts the embedded broker on a free port).
+``make run`` (which starts the embedded broker on a free port). What it cannot do (a
+topic that does not exist, data that is not a JSON object, a broker that does not
+answer) it says in one line on stderr, exiting 1; it never creates a topic.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
+import logging
 import sys
 import uuid
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.errors import KafkaError
+from switchboard_schemas import strict_json
 
 from switchboard_runtime.run_env import setting
 
+PROG = "sb-topic"
+_SHOWN_TOPICS = 20  # of the existing topics named when one is missing
 
-def bootstrap() -> str:
-    return setting("KAFKA_BOOTSTRAP_SERVERS")
+
+class ToolError(Exception):
+    """What the tool could not do, in one line for the terminal."""
 
 
 def _render(value: bytes | None, headers: list[tuple[str, bytes]]) -> str:
@@ -35,13 +46,51 @@ def _render(value: bytes | None, headers: list[tuple[str, bytes]]) -> str:
     return json.dumps({"value": shown, **({"headers": extra} if extra else {})})
 
 
-async def tail(topic: str, from_beginning: bool, count: int | None) -> None:
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap(), enable_auto_commit=False)
-    await consumer.start()
+def parse_data(text: str) -> dict[str, Any]:
+    """The command's data: a JSON object, as the services read it."""
     try:
-        partitions = consumer.partitions_for_topic(topic) or set()
+        value = strict_json.loads(text.encode())
+    except ValueError as exc:
+        raise ToolError(f"data is not JSON: {exc}") from None
+    if not isinstance(value, dict):
+        raise ToolError(f"data must be a JSON object (the command's fields), got {text[:40]!r}")
+    return value
+
+
+@contextlib.asynccontextmanager
+async def connected(client: Any, servers: str) -> AsyncIterator[None]:
+    """``client`` started (or a ToolError saying the broker does not answer), then stopped."""
+    try:
+        await client.start()
+    except (KafkaError, OSError, ValueError) as exc:
+        with contextlib.suppress(Exception):
+            await client.stop()
+        raise ToolError(
+            f"cannot reach the Kafka broker at {servers} ({exc}); "
+            "check KAFKA_BOOTSTRAP_SERVERS, or that `make run` is running"
+        ) from None
+    try:
+        yield
+    finally:
+        with contextlib.suppress(Exception):
+            await client.stop()
+
+
+def require_topic(topic: str, existing: set[str], servers: str) -> None:
+    if topic in existing:
+        return
+    names = sorted(t for t in existing if not t.startswith("_"))
+    shown = ", ".join(names[:_SHOWN_TOPICS]) + (", ..." if len(names) > _SHOWN_TOPICS else "")
+    raise ToolError(f"no topic {topic!r} on {servers}; nothing done (topics: {shown or 'none'})")
+
+
+async def tail(servers: str, topic: str, from_beginning: bool, count: int | None) -> None:
+    consumer = AIOKafkaConsumer(bootstrap_servers=servers, enable_auto_commit=False)
+    async with connected(consumer, servers):
+        require_topic(topic, await consumer.topics(), servers)
+        partitions = consumer.partitions_for_topic(topic)
         if not partitions:
-            raise SystemExit(f"no topic {topic!r}")
+            raise ToolError(f"topic {topic!r} has no partitions yet; try again")
         assigned = [TopicPartition(topic, p) for p in sorted(partitions)]
         consumer.assign(assigned)
         await (consumer.seek_to_beginning if from_beginning else consumer.seek_to_end)(*assigned)
@@ -51,32 +100,32 @@ async def tail(topic: str, from_beginning: bool, count: int | None) -> None:
                 for record in records:
                     print(_render(record.value, list(record.headers)), flush=True)
                     seen += 1
-    finally:
-        await consumer.stop()
 
 
-async def send(topic: str, ce_type: str, data: str, key: str | None) -> None:
-    event = {
+def new_command(ce_type: str, data: dict[str, Any]) -> dict[str, Any]:
+    return {
         "specversion": "1.0",
         "id": str(uuid.uuid4()),
         "source": "cli/sb-topic",
         "type": ce_type,
         "time": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
-        "data": json.loads(data),
+        "data": data,
     }
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap())
-    await producer.start()
-    try:
+
+
+async def send(servers: str, topic: str, event: dict[str, Any], key: str | None) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=servers)
+    async with connected(producer, servers):
+        # all topics' metadata: asking for the one topic would let the broker create it
+        require_topic(topic, (await producer.client.fetch_all_metadata()).topics(), servers)
         meta = await producer.send_and_wait(
             topic, json.dumps(event).encode(), key=(key or event["id"]).encode()
         )
-    finally:
-        await producer.stop()
     print(json.dumps({"sent": event["id"], "partition": meta.partition, "offset": meta.offset}))
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="sb-topic", description=__doc__.splitlines()[0])
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog=PROG, description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
     tail_cmd = commands.add_parser("tail", help="print a topic's records as JSON lines")
     tail_cmd.add_argument("topic")
@@ -85,14 +134,26 @@ def main(argv: list[str] | None = None) -> None:
     send_cmd = commands.add_parser("send", help="publish one CloudEvents command")
     send_cmd.add_argument("topic")
     send_cmd.add_argument("type", help="CloudEvents type, e.g. workitem.create")
-    send_cmd.add_argument("data", help="the command's data as JSON")
+    send_cmd.add_argument("data", help="the command's data as a JSON object")
     send_cmd.add_argument("--key", help="Kafka key (defaults to the event id)")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = _parser().parse_args(argv)
+    logging.getLogger("aiokafka").setLevel(logging.CRITICAL)  # failures are said once, below
     try:
         if args.command == "tail":
-            asyncio.run(tail(args.topic, args.from_beginning, args.count))
+            servers = setting("KAFKA_BOOTSTRAP_SERVERS")
+            asyncio.run(tail(servers, args.topic, args.from_beginning, args.count))
         else:
-            asyncio.run(send(args.topic, args.type, args.data, args.key))
+            event = new_command(args.type, parse_data(args.data))
+            servers = setting("KAFKA_BOOTSTRAP_SERVERS")
+            asyncio.run(send(servers, args.topic, event, args.key))
+    except ToolError as error:
+        sys.exit(f"{PROG}: {error}")
+    except KafkaError as error:
+        sys.exit(f"{PROG}: {args.command} {args.topic!r} failed: {error}")
     except KeyboardInterrupt:
         sys.exit(130)
 

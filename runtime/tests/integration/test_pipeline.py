@@ -13,11 +13,13 @@ from typing import Any
 import pytest
 from aiokafka import AIOKafkaProducer
 from aiokafka.structs import ConsumerRecord
-from prometheus_client import REGISTRY
+from prometheus_client import CollectorRegistry
 from pydantic import BaseModel
 from redis.exceptions import ConnectionError as RedisConnectionError
+from switchboard_runtime.dispatch import On
 from switchboard_runtime.dlq import SourceRecord
-from switchboard_runtime.pipeline import CommandInvalid, CommandPipeline
+from switchboard_runtime.metrics import command_metrics
+from switchboard_runtime.pipeline import CommandInvalid, CommandPipeline, DecodeRules
 from switchboard_runtime.testing import Brokers, KafkaTap
 from switchboard_schemas.envelope import CloudEvent
 from switchboard_schemas.workitem import CreateWorkItem
@@ -88,16 +90,16 @@ def pipeline(
 ) -> CommandPipeline:
     """A command pipeline, or (``events``) one on an event topic that follows one type and
     ignores the rest."""
-    return CommandPipeline(
+    rules = DecodeRules(
         service=service,
         tenant="default",
-        producer=producer,
-        handlers={CREATE: (CreateWorkItem, handler)},
+        models={CREATE: CreateWorkItem},
         max_bytes=4096,
         default_region="US",
         attempts=attempts,
         ignore_unknown_types=events,
     )
+    return CommandPipeline(rules, producer, {CREATE: On(CreateWorkItem, handler)})
 
 
 def unique_service() -> str:
@@ -237,9 +239,15 @@ async def test_a_command_for_another_tenant_is_dead_lettered(
     assert handler.calls == []
 
 
+def sample(service: str, name: str, labels: dict[str, str]) -> float:
+    """A sample of the command metrics ``service`` exports."""
+    registry = CollectorRegistry()
+    registry.register(command_metrics(service))
+    return registry.get_sample_value(name, labels) or 0.0
+
+
 def commands_total(service: str, outcome: str) -> float:
-    labels = {"service": service, "type": CREATE, "outcome": outcome}
-    return REGISTRY.get_sample_value("switchboard_commands_total", labels) or 0.0
+    return sample(service, "switchboard_commands_total", {"type": CREATE, "outcome": outcome})
 
 
 @pytest.mark.parametrize(
@@ -263,8 +271,8 @@ async def test_one_dead_lettered_command_counts_once_in_the_metrics(
     service, dead = await run_one(brokers, producer, Handler(errors), source)
 
     assert_dead_lettered(dead, source, error)
-    letters = {"service": service, "topic": topic, "error": error}
-    assert REGISTRY.get_sample_value("switchboard_dead_letters_total", letters) == 1.0
+    letters = {"topic": topic, "error": error}
+    assert sample(service, "switchboard_dead_letters_total", letters) == 1.0
     assert commands_total(service, "dead_lettered") == 1.0
 
 

@@ -14,15 +14,16 @@ from datetime import datetime, timedelta, timezone
 from functools import partial
 from typing import Any, cast
 
-from aiokafka import TopicPartition
+from aiokafka import AIOKafkaProducer, TopicPartition
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel
 from structlog.testing import capture_logs
 from switchboard_runtime.batch import BatchPipeline
 from switchboard_runtime.commits import OffsetCommitter
+from switchboard_runtime.dispatch import On
 from switchboard_runtime.dlq import SourceRecord
-from switchboard_runtime.pipeline import CommandInvalid, CommandPipeline
+from switchboard_runtime.pipeline import CommandInvalid, CommandPipeline, DecodeRules
 from switchboard_schemas.envelope import CloudEvent
 from switchboard_schemas.fields import ID_PATTERN
 from switchboard_schemas.registry import AGENT_COMMAND_MODELS, WORKITEM_EVENT_MODELS
@@ -190,13 +191,19 @@ class World:
         self.behaviour = {case.ce_id: (case.record.key or b"").decode() for case in self.cases}
         self.applied, self.passed, self.dead = list[str](), list[Case](), dict[Any, Any]()
         self.sends, self.committed = 0, dict[TopicPartition, int]()
-        common: dict[str, Any] = {"service": "props", "tenant": TENANT, "producer": self}
-        common |= {"max_bytes": MAX_BYTES, "default_region": "US", "attempts": 1}
-        hs = [(t, {ce: (m, self.handle) for ce, m in ms.items()}) for t, ms in HANDLED.items()]
-        new = partial(Buggy, **common)  # events: a shared topic, others' events are skipped
-        self.decoders = {t: new(handlers=h, ignore_unknown_types=t == EVENTS) for t, h in hs}
-        planners = dict.fromkeys(MODELS, self.plan)
-        self.pipeline = BatchPipeline(self.decoders, planners, self.execute, service="props")
+        common: dict[str, Any] = {"service": "props", "tenant": TENANT, "attempts": 1}
+        common |= {"max_bytes": MAX_BYTES, "default_region": "US"}
+        rules = partial(DecodeRules, **common)  # events: a shared topic, others' are skipped
+        self.decoders = {
+            t: Buggy(
+                rules(models=ms, ignore_unknown_types=t == EVENTS),
+                cast(AIOKafkaProducer, self),
+                {ce: On(m, self.handle) for ce, m in ms.items()},
+            )
+            for t, ms in HANDLED.items()
+        }
+        plans = {t: {ce: On(m, self.plan) for ce, m in ms.items()} for t, ms in HANDLED.items()}
+        self.pipeline = BatchPipeline(self.decoders, plans, self.execute, service="props")
         self.committer = OffsetCommitter()
 
     async def send_and_wait(self, topic: str, value: bytes, key: bytes, headers: Headers) -> None:

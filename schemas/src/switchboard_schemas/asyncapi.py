@@ -22,8 +22,8 @@ from switchboard_schemas.registry import MODELS_BY_TOPIC
 
 Flow = Mapping[str, list[str]]  # topic -> CloudEvents types
 
-# What each service reads and writes (DESIGN §2); the events each produces are listed
-# by type so the documents say who is the source of what.
+# What each service reads and writes (docs/architecture.md, "Wire contract"); the events
+# each produces are listed by type so the documents say who is the source of what.
 SERVICES: dict[str, dict[str, Flow]] = {
     "workitem": {
         "receive": {

@@ -32,6 +32,8 @@ Attempt = Annotated[int, Field(ge=0, le=1000, description="Dial attempt number, 
 
 _CB = "cb-7"
 _ITEM = "wi-42"
+# Events (things that happened) show an illustrative date. Request examples carry no
+# date at all: a fixed one would lie in the past some day and be refused.
 _AT = "2025-03-01T14:00:00Z"
 
 
@@ -48,8 +50,6 @@ class RequestCallback(WireModel):
             "customer_phone": "+1 (415) 555-2671",
             "customer_name": "Ada Lovelace",
             "reason": "Billing question",
-            "scheduled_at": _AT,
-            "window_end": "2025-03-01T16:00:00Z",
             "priority": 2,
         },
         {"customer_phone": "+442079460958"},
@@ -62,10 +62,14 @@ class RequestCallback(WireModel):
     customer_name: CustomerName | None = None
     reason: CallbackReason | None = Field(default=None, description="Why to call back.")
     scheduled_at: UtcDatetime | None = Field(
-        default=None, description="Earliest time to call; absent: as soon as possible."
+        default=None,
+        description="Earliest time to call, RFC 3339 with a time zone (e.g. "
+        "YYYY-MM-DDThh:mm:ssZ); absent: as soon as possible. Must not lie in the past.",
     )
     window_end: UtcDatetime | None = Field(
-        default=None, description="Latest time to call; must be after scheduled_at."
+        default=None,
+        description="Latest time to call, RFC 3339 with a time zone; must be in the future "
+        "and after scheduled_at. After it the callback is closed as missed.",
     )
     priority: PriorityValue = Priority.NORMAL
     queue: QueueName | None = Field(default=None, description="Target queue (default callback).")

@@ -53,7 +53,7 @@ class AgentStatus(StrEnum):
 
 
 class WorkItemStatus(StrEnum):
-    """State of a work item in the router-owned lifecycle (DESIGN.md §3)."""
+    """State of a work item in the router-owned lifecycle (see docs/architecture.md)."""
 
     CREATED = "created"
     QUEUED = "queued"

@@ -1,4 +1,4 @@
-"""CloudEvents 1.0 envelope, structured JSON mode (DESIGN.md §2)."""
+"""CloudEvents 1.0 envelope, structured JSON mode (see docs/architecture.md, "Wire contract")."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Work item lifecycle events on ``workitem.events`` (DESIGN.md §3).
+"""Work item lifecycle events on ``workitem.events`` (the lifecycle: docs/architecture.md).
 
 Every event carries ``work_item_id``; the CloudEvents ``subject`` is the same id.
 """

@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
-from pydantic import BaseModel
-
 from switchboard_schemas import topics
 from switchboard_schemas.agent import (
     AcceptOffer,
@@ -58,11 +56,11 @@ from switchboard_schemas.lifecycle import (
 )
 from switchboard_schemas.workitem import CancelWorkItem, CreateWorkItem
 
-ModelMap = Mapping[str, type[BaseModel]]
+ModelMap = Mapping[str, type[WireModel]]
 
 
 def _by_type(*models: type[WireModel]) -> ModelMap:
-    table: dict[str, type[BaseModel]] = {}
+    table: dict[str, type[WireModel]] = {}
     for model in models:
         if model.TYPE in table:
             raise ValueError(f"duplicate type {model.TYPE!r}")
@@ -128,7 +126,7 @@ COMMAND_MODELS: ModelMap = MappingProxyType(
 EVENT_MODELS: ModelMap = MappingProxyType({**WORKITEM_EVENT_MODELS, **AGENT_EVENT_MODELS})
 
 
-def model_for(type: str) -> type[BaseModel]:
+def model_for(type: str) -> type[WireModel]:
     """The payload model of a command or event ``type``; ``KeyError`` if unknown."""
     if type in COMMAND_MODELS:
         return COMMAND_MODELS[type]

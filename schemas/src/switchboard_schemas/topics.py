@@ -1,4 +1,4 @@
-"""Kafka topic names of the Switchboard wire contract (DESIGN.md §2)."""
+"""Kafka topic names of the Switchboard wire contract (see docs/architecture.md)."""
 
 from __future__ import annotations
 

@@ -33,6 +33,7 @@ MAX_ATTRIBUTES = 20
 PhoneText = Annotated[str, StringConstraints(max_length=64)]
 _CALLBACK_ONLY = ("customer_phone", "customer_name", "reason")
 
+# Request examples carry no date: a fixed due_at would be overdue some day.
 _CREATE_EXAMPLES: tuple[JsonDict, ...] = (
     {
         "type": "task",
@@ -40,7 +41,6 @@ _CREATE_EXAMPLES: tuple[JsonDict, ...] = (
         "channel": "form",
         "priority": 3,
         "description": "Send the transcript of last week's call.",
-        "due_at": "2025-03-01T17:00:00Z",
     },
     {
         "type": "callback",
@@ -89,7 +89,11 @@ class CreateWorkItem(WireModel):
     description: Description | None = Field(
         default=None, description="What to do (not allowed on callbacks: use reason)."
     )
-    due_at: UtcDatetime | None = Field(default=None, description="When the work is due.")
+    due_at: UtcDatetime | None = Field(
+        default=None,
+        description="When the work is due: RFC 3339 with a time zone (e.g. "
+        "YYYY-MM-DDThh:mm:ssZ or an offset such as +01:00), stored in UTC.",
+    )
     queue: QueueName | None = Field(
         default=None, description="Target queue; defaults to the queue named after the type."
     )

@@ -1,4 +1,4 @@
-"""Type registry covers every type of DESIGN.md §2."""
+"""Type registry covers every type of the wire contract (docs/architecture.md)."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from switchboard_schemas import (
     model_for,
 )
 
-DESIGN_TYPES = {
+CONTRACT_TYPES = {
     WORKITEM_COMMANDS: ["workitem.create", "workitem.cancel"],
     CALLBACK_COMMANDS: ["callback.request", "callback.cancel", "callback.dial_outcome"],
     AGENT_COMMANDS: [
@@ -68,7 +68,7 @@ DESIGN_TYPES = {
         "command.rejected",
     ],
 }
-PAIRS = [(topic, t) for topic, types in DESIGN_TYPES.items() for t in types]
+PAIRS = [(topic, t) for topic, types in CONTRACT_TYPES.items() for t in types]
 
 
 @pytest.mark.parametrize(("topic", "type_name"), PAIRS)
@@ -82,11 +82,11 @@ def test_registries_hold_exactly_the_design_types() -> None:
     commands = {
         t
         for topic in (WORKITEM_COMMANDS, CALLBACK_COMMANDS, AGENT_COMMANDS)
-        for t in DESIGN_TYPES[topic]
+        for t in CONTRACT_TYPES[topic]
     }
     assert set(COMMAND_MODELS) == commands
     assert set(EVENT_MODELS) == {
-        t for topic in (WORKITEM_EVENTS, AGENT_EVENTS) for t in DESIGN_TYPES[topic]
+        t for topic in (WORKITEM_EVENTS, AGENT_EVENTS) for t in CONTRACT_TYPES[topic]
     }
 
 

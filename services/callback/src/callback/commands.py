@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
-from pydantic import BaseModel
-from switchboard_runtime.pipeline import CommandInvalid, Handler
+from switchboard_runtime.dispatch import Handlers, on, table
+from switchboard_runtime.pipeline import CommandInvalid
 from switchboard_schemas.callback import CancelCallback, RecordDialOutcome, RequestCallback
 from switchboard_schemas.envelope import CloudEvent
 
@@ -29,15 +27,14 @@ class CommandHandlers:
         self._callbacks = callbacks
         self._request_ttl = request_ttl
 
-    def handlers(self) -> Mapping[str, tuple[type[BaseModel], Handler]]:
-        return {
-            RequestCallback.TYPE: (RequestCallback, self.request),
-            CancelCallback.TYPE: (CancelCallback, self.cancel),
-            RecordDialOutcome.TYPE: (RecordDialOutcome, self.dial_outcome),
-        }
+    def handlers(self) -> Handlers:
+        return table(
+            on(RequestCallback, self.request),
+            on(CancelCallback, self.cancel),
+            on(RecordDialOutcome, self.dial_outcome),
+        )
 
-    async def request(self, event: CloudEvent, command: BaseModel) -> str:
-        assert isinstance(command, RequestCallback)
+    async def request(self, event: CloudEvent, command: RequestCallback) -> str:
         ctx = RequestContext(
             correlation_id=event.correlationid or event.id,
             request_key=f"ce:{event.source}:{event.id}",
@@ -53,8 +50,7 @@ class CommandHandlers:
             raise CommandInvalid("conflict", str(exc)) from exc
         return result.outcome
 
-    async def cancel(self, event: CloudEvent, command: BaseModel) -> str:
-        assert isinstance(command, CancelCallback)
+    async def cancel(self, event: CloudEvent, command: CancelCallback) -> str:
         outcome, _ = await self._callbacks.cancel(
             command.callback_id, command.reason, delivery(event)
         )
@@ -62,8 +58,7 @@ class CommandHandlers:
             raise CommandInvalid("unknown_callback", f"no callback {command.callback_id}")
         return outcome
 
-    async def dial_outcome(self, event: CloudEvent, command: BaseModel) -> str:
-        assert isinstance(command, RecordDialOutcome)
+    async def dial_outcome(self, event: CloudEvent, command: RecordDialOutcome) -> str:
         outcome = await self._callbacks.record_dial_outcome(command, delivery(event))
         if outcome == "unknown":
             raise CommandInvalid("unknown_callback", f"no callback {command.callback_id}")

@@ -26,6 +26,7 @@ from callback.campaigns import Campaigns
 from callback.commands import CommandHandlers
 from callback.config import CallbackSettings
 from callback.context import Clock, IdFactory, Policy, new_uuid, utc_now
+from callback.gauges import callback_gauges
 from callback.outcomes import OutcomeHandlers
 from callback.rules import RetryPolicy
 from callback.store import CallbackStore, epoch_ms
@@ -84,7 +85,10 @@ def create_app(
         hooks=Hooks(before_stop=[deadlines.close]),
         workers=[timer],
     )
-    app = service_app(runtime, "Switchboard callback service")
+    gauges = callback_gauges(
+        redis, keys, deadlines.offsets.partition_count, lambda: epoch_ms(clock())
+    )
+    app = service_app(runtime, "Switchboard callback service", live_metrics=gauges)
     campaigns = Campaigns(
         callbacks,
         store,

@@ -7,11 +7,9 @@ once (by CloudEvents source + id).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import datetime
 
-from pydantic import BaseModel
-from switchboard_runtime.pipeline import Handler
+from switchboard_runtime.dispatch import Handlers, on, table
 from switchboard_schemas.envelope import CloudEvent
 from switchboard_schemas.lifecycle import WorkItemCancelled, WorkItemCompleted, WorkItemDialed
 
@@ -27,15 +25,14 @@ class OutcomeHandlers:
     def __init__(self, callbacks: Callbacks) -> None:
         self._callbacks = callbacks
 
-    def handlers(self) -> Mapping[str, tuple[type[BaseModel], Handler]]:
-        return {
-            WorkItemDialed.TYPE: (WorkItemDialed, self.dialed),
-            WorkItemCompleted.TYPE: (WorkItemCompleted, self.completed),
-            WorkItemCancelled.TYPE: (WorkItemCancelled, self.cancelled),
-        }
+    def handlers(self) -> Handlers:
+        return table(
+            on(WorkItemDialed, self.dialed),
+            on(WorkItemCompleted, self.completed),
+            on(WorkItemCancelled, self.cancelled),
+        )
 
-    async def dialed(self, event: CloudEvent, payload: BaseModel) -> str:
-        assert isinstance(payload, WorkItemDialed)
+    async def dialed(self, event: CloudEvent, payload: WorkItemDialed) -> str:
         wid, agent = payload.work_item_id, payload.agent_id
 
         def decide(record: CallbackRecord, now: datetime) -> Transition:
@@ -43,8 +40,7 @@ class OutcomeHandlers:
 
         return await self._callbacks.on_item_event(event, wid, decide)
 
-    async def completed(self, event: CloudEvent, payload: BaseModel) -> str:
-        assert isinstance(payload, WorkItemCompleted)
+    async def completed(self, event: CloudEvent, payload: WorkItemCompleted) -> str:
         wid, agent, code = payload.work_item_id, payload.agent_id, payload.disposition_code
         policy = self._callbacks.retry_policy
 
@@ -53,8 +49,7 @@ class OutcomeHandlers:
 
         return await self._callbacks.on_item_event(event, wid, decide)
 
-    async def cancelled(self, event: CloudEvent, payload: BaseModel) -> str:
-        assert isinstance(payload, WorkItemCancelled)
+    async def cancelled(self, event: CloudEvent, payload: WorkItemCancelled) -> str:
         wid, reason = payload.work_item_id, payload.reason
 
         def decide(record: CallbackRecord, now: datetime) -> Transition:

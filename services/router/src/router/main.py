@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 
 import structlog
 from aiokafka import AIOKafkaProducer
@@ -10,11 +11,12 @@ from fastapi import FastAPI
 from faststream.kafka import KafkaBroker
 from switchboard_runtime.batch import BatchPipeline
 from switchboard_runtime.commits import OffsetCommitter
+from switchboard_runtime.dispatch import On, models_of
 from switchboard_runtime.generation import Generation
 from switchboard_runtime.http import serve
 from switchboard_runtime.logs import configure_logging
 from switchboard_runtime.partitioned_deadlines import DeadlineSets, PartitionedDeadlines
-from switchboard_runtime.pipeline import make_pipeline
+from switchboard_runtime.pipeline import RecordDecoder, decode_rules
 from switchboard_runtime.redis_keys import Keys
 from switchboard_runtime.service import Hooks, ServiceRuntime, redis_client, service_app
 from switchboard_schemas.topics import AGENT_COMMANDS, ALL_TOPICS, WORKITEM_EVENTS
@@ -22,6 +24,8 @@ from switchboard_schemas.topics import AGENT_COMMANDS, ALL_TOPICS, WORKITEM_EVEN
 from router import handlers
 from router.config import RouterSettings
 from router.engine import RouterEngine
+from router.gauges import router_gauges
+from router.plans import RouterPlans
 from router.routing_config import RoutingConfig
 from router.scripts import RouterScripts, ScriptCall, Timing
 
@@ -37,6 +41,26 @@ async def split_queues(scripts: RouterScripts, config: RoutingConfig) -> None:
     moved = await scripts.split_queues_by_kind(config)
     if moved:
         log.info("waiting_items_split_by_kind", items=moved)
+
+
+def batch_pipeline(
+    settings: RouterSettings,
+    producer: AIOKafkaProducer,
+    tables: Mapping[str, Mapping[str, On[ScriptCall]]],
+    engine: RouterEngine,
+) -> BatchPipeline[ScriptCall]:
+    """Batches of records planned by the router's tables and executed by its engine;
+    on workitem.events, types other services follow are skipped, not dead-lettered."""
+    decoders = {
+        topic: RecordDecoder(
+            decode_rules(
+                settings, SERVICE, models_of(entries), ignore_unknown_types=topic == WORKITEM_EVENTS
+            ),
+            producer,
+        )
+        for topic, entries in tables.items()
+    }
+    return BatchPipeline(decoders, tables, engine.execute, service=SERVICE)
 
 
 def create_app(settings: RouterSettings) -> FastAPI:
@@ -56,25 +80,14 @@ def create_app(settings: RouterSettings) -> FastAPI:
         await deadlines.close()
 
     def register(broker: KafkaBroker, producer: AIOKafkaProducer) -> None:
-        decoders = {
-            WORKITEM_EVENTS: make_pipeline(
-                settings,
-                SERVICE,
-                producer,
-                engine.workitem_event_handlers(),
-                ignore_unknown_types=True,
-            ),
-            AGENT_COMMANDS: make_pipeline(
-                settings, SERVICE, producer, engine.agent_command_handlers()
-            ),
-        }
-        pipeline = BatchPipeline(decoders, engine.planners(), engine.execute, service=SERVICE)
+        tables = plans.tables()
+        pipeline = batch_pipeline(settings, producer, tables, engine)
         pipelines.append(pipeline)
         consumer = handlers.register(
             broker,
             pipeline,
             committer,
-            list(decoders),
+            list(tables),
             runtime.group_id,
             batching=batching,
             watermarks=deadlines.watermarks,
@@ -91,11 +104,10 @@ def create_app(settings: RouterSettings) -> FastAPI:
     redis = redis_client(settings)
     generation = Generation(redis, keys, [SERVICE])
     scripts = RouterScripts(redis, keys, timing, wall_clock_ms, generation)
-    engine = RouterEngine(
-        scripts,
+    engine = RouterEngine(scripts, default_disposition=settings.wrapup_default_disposition)
+    plans = RouterPlans(
         config,
         seen_ttl=settings.dedupe_ttl_seconds,
-        default_disposition=settings.wrapup_default_disposition,
         skip_limit=settings.outbound_skip_limit,
         partitions=deadlines.offsets.partition_count,
     )
@@ -122,7 +134,8 @@ def create_app(settings: RouterSettings) -> FastAPI:
         ),
         workers=[timer],
     )
-    app = service_app(runtime, "Switchboard router")
+    gauges = router_gauges(redis, keys, config, deadlines.offsets.partition_count, wall_clock_ms)
+    app = service_app(runtime, "Switchboard router", live_metrics=gauges)
     app.state.engine = engine
     return app
 

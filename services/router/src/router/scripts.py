@@ -1,4 +1,4 @@
-"""The router's Lua scripts: one atomic script per state transition (DESIGN §4).
+"""The router's Lua scripts: one atomic script per state transition.
 
 Each script is ``lua/lib.lua`` (keys, events, agent state) and ``lua/matching.lua``
 (matching and the shared item moves) followed by its own body, all inside the runtime's

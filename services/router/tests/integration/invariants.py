@@ -23,7 +23,8 @@ OUTCOME = {
     "item.complete": ("wrap_up", "completed", "workitem.completed"),
 }
 STATUS_OF_STEP = {"held": "hold"}  # path state -> router item status, where they differ
-# DESIGN §3 as a path: the state after each workitem.* event, by the state before it.
+# The lifecycle (docs/architecture.md) as a path: the state after each workitem.* event,
+# by the state before it.
 PATH: dict[str, dict[str, str]] = {
     "new": {"queued": "queued"},
     "queued": {"offered": "offered", "cancelled": "cancelled"},

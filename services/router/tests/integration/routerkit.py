@@ -14,11 +14,11 @@ from typing import Any, cast
 
 from pydantic import BaseModel
 from redis.asyncio import Redis
-from router.engine import ITEM_COMMANDS, RouterEngine
+from router.engine import RouterEngine
+from router.plans import ITEM_COMMANDS, RouterPlans
 from router.routing_config import RoutingConfig
 from router.scripts import RouterScripts, Timing
 from switchboard_runtime.generation import Generation
-from switchboard_runtime.pipeline import Handler
 from switchboard_runtime.redis_keys import Keys
 from switchboard_schemas.agent import AgentStatusCommand
 from switchboard_schemas.envelope import CloudEvent, new_event
@@ -84,17 +84,10 @@ class Harness:
         timing = Timing(offer_timeout_ms=OFFER_MS, wrapup_timeout_ms=WRAPUP_MS)
         self.generation = Generation(redis, self.keys)
         self.scripts = RouterScripts(redis, self.keys, timing, lambda: self.now, self.generation)
-        self.engine = RouterEngine(
-            self.scripts,
-            self.config,
-            seen_ttl=3600,
-            default_disposition=DEFAULT_DISPOSITION,
-            partitions=lambda: self.partitions,
-        )
-        self._handlers: dict[str, tuple[type[BaseModel], Handler]] = {
-            **self.engine.workitem_event_handlers(),
-            **self.engine.agent_command_handlers(),
-        }
+        self.engine = RouterEngine(self.scripts, default_disposition=DEFAULT_DISPOSITION)
+        self.plans = RouterPlans(self.config, seen_ttl=3600, partitions=lambda: self.partitions)
+        tables = self.plans.tables()
+        self._plans = {ce_type: e for entries in tables.values() for ce_type, e in entries.items()}
         self._cursor = "-"
 
     async def setup(self) -> Harness:
@@ -113,9 +106,13 @@ class Harness:
         return new_event(ce_type, data, source=SOURCE, subject=subject, tenantid=self.keys.tenant)
 
     async def send(self, event: CloudEvent) -> str:
-        """Hand ``event`` to the engine's handler for its type (also used for replays)."""
-        model, handler = self._handlers[event.type]
-        return await handler(event, model.model_validate(event.data))
+        """Plan ``event`` with the router's table and execute the call, as the batch path
+        does for each record (also used for replays)."""
+        entry = self._plans[event.type]
+        [outcome] = await self.engine.execute(
+            [entry.run(event, entry.model.model_validate(event.data))]
+        )
+        return outcome
 
     async def create(
         self,

@@ -6,17 +6,19 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, HTTPException, Request, Response
 from switchboard_runtime.http import STORAGE_UNAVAILABLE, CorrelationId, IdPath, body_errors
-from switchboard_runtime.http_body import body_schema_defs, parse_body, read_body
-from switchboard_schemas.workitem import CreateWorkItem
+from switchboard_runtime.http_body import SCHEMA_REF, body_schema_defs, parse_body, read_body
 
 from workitem.intake import IdempotencyConflict, Intake, RequestContext
+from workitem.request import WorkItemRequest
 from workitem.store import StoredItem
 from workitem.views import WorkItemView, view_of
+
+BODY_REF = SCHEMA_REF.format(model=WorkItemRequest.__name__)
 
 
 def create_body_defs() -> dict[str, Any]:
     """Sub-schemas the request body refers to, for the OpenAPI components section."""
-    return body_schema_defs(CreateWorkItem)
+    return body_schema_defs(WorkItemRequest)
 
 
 def workitem_router(
@@ -24,10 +26,10 @@ def workitem_router(
 ) -> APIRouter:
     router = APIRouter(prefix="/v1", tags=["work items"])
 
-    async def parse_create(request: Request) -> CreateWorkItem:
+    async def parse_create(request: Request) -> WorkItemRequest:
         context = {"default_region": default_region}
         raw = await read_body(request, max_body_bytes)
-        return parse_body(raw, CreateWorkItem, context=context, max_bytes=max_body_bytes)
+        return parse_body(raw, WorkItemRequest, context=context, max_bytes=max_body_bytes)
 
     @router.post(
         "/workitems",
@@ -37,9 +39,7 @@ def workitem_router(
         openapi_extra={
             "requestBody": {
                 "required": True,
-                "content": {
-                    "application/json": {"schema": {"$ref": "#/components/schemas/CreateWorkItem"}}
-                },
+                "content": {"application/json": {"schema": {"$ref": BODY_REF}}},
             }
         },
         responses={
@@ -53,7 +53,10 @@ def workitem_router(
         correlation_id: CorrelationId,
         idempotency_key: Annotated[str | None, Header(max_length=255)] = None,
     ) -> WorkItemView:
-        """Create a work item (the Create Task form); a retried request returns the same item."""
+        """Create a work item (the Create Task form); a retried request returns the same item.
+
+        Any type but callback (a 422 on `type`): callbacks are created with
+        `POST /v1/callbacks`."""
         cmd = await parse_create(request)
         ctx = RequestContext(tenant, correlation_id, idempotency_key and f"http:{idempotency_key}")
         try:

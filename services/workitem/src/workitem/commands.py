@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
-from pydantic import BaseModel
-from switchboard_runtime.pipeline import CommandInvalid, Handler
+from switchboard_runtime.dispatch import Handlers, on, table
+from switchboard_runtime.pipeline import CommandInvalid
 from switchboard_schemas.envelope import CloudEvent
 from switchboard_schemas.workitem import CancelWorkItem, CreateWorkItem
 
 from workitem.intake import IdempotencyConflict, Intake, RequestContext
+from workitem.request import WorkItemRequest
 
 
 def _context(event: CloudEvent) -> RequestContext:
@@ -21,25 +20,20 @@ def _context(event: CloudEvent) -> RequestContext:
     )
 
 
-def command_handlers(intake: Intake) -> Mapping[str, tuple[type[BaseModel], Handler]]:
+def command_handlers(intake: Intake) -> Handlers:
     """The handler for each CloudEvents type accepted on ``workitem.commands``."""
 
-    async def create(event: CloudEvent, command: BaseModel) -> str:
-        assert isinstance(command, CreateWorkItem)
+    async def create(event: CloudEvent, command: CreateWorkItem) -> str:
         try:
             result = await intake.create(command, _context(event))
         except IdempotencyConflict as conflict:
             raise CommandInvalid("conflict", str(conflict)) from conflict
         return result.outcome
 
-    async def cancel(event: CloudEvent, command: BaseModel) -> str:
-        assert isinstance(command, CancelWorkItem)
+    async def cancel(event: CloudEvent, command: CancelWorkItem) -> str:
         outcome = await intake.request_cancel(command, _context(event))
         if outcome == "unknown":
             raise CommandInvalid("unknown_work_item", f"no work item {command.work_item_id}")
         return outcome
 
-    return {
-        "workitem.create": (CreateWorkItem, create),
-        "workitem.cancel": (CancelWorkItem, cancel),
-    }
+    return table(on(WorkItemRequest, create), on(CancelWorkItem, cancel))

@@ -8,6 +8,7 @@ from aiokafka import AIOKafkaProducer
 from fastapi import FastAPI
 from faststream.kafka import KafkaBroker
 from switchboard_runtime.consume import subscribe_per_topic
+from switchboard_runtime.dispatch import on, table
 from switchboard_runtime.http import serve
 from switchboard_runtime.logs import configure_logging
 from switchboard_runtime.pipeline import make_pipeline
@@ -42,7 +43,7 @@ def create_app(settings: WorkItemSettings, *, clock: Clock = utc_now) -> FastAPI
                 settings,
                 SERVICE,
                 producer,
-                {**projection.handlers(), "workitem.created": (WorkItemCreated, intake.adopt)},
+                {**projection.handlers(), **table(on(WorkItemCreated, intake.adopt))},
                 ignore_unknown_types=True,
             ),
         }

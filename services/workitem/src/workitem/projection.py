@@ -3,7 +3,7 @@
 The router owns the lifecycle; this module keeps the work item record in step with it
 (status, assigned agent, disposition, history) and maintains each agent's Inbox.
 
-Status after each event (DESIGN.md §3):
+Status after each event (the lifecycle of docs/architecture.md):
 
 ==========================================================  ===========  ========
 event                                                       status       Inbox
@@ -43,7 +43,7 @@ from typing import Any, Literal, Protocol
 
 import structlog
 from pydantic import BaseModel
-from switchboard_runtime.pipeline import Handler
+from switchboard_runtime.dispatch import Handlers, On
 from switchboard_schemas.enums import WorkItemStatus as S
 from switchboard_schemas.envelope import CloudEvent, new_event, to_bytes
 from switchboard_schemas.fields import format_time
@@ -134,9 +134,10 @@ class Projection:
         self._seen_ttl = seen_ttl
         self._clock = clock
 
-    def handlers(self) -> Mapping[str, tuple[type[BaseModel], Handler]]:
-        """The handler for each lifecycle type this service follows on ``workitem.events``."""
-        return {ce_type: (WORKITEM_EVENT_MODELS[ce_type], self.apply) for ce_type in STEPS}
+    def handlers(self) -> Handlers:
+        """The handler for each lifecycle type this service follows on ``workitem.events``
+        (one function for all: the step table says what each does)."""
+        return {ce_type: On(WORKITEM_EVENT_MODELS[ce_type], self.apply) for ce_type in STEPS}
 
     async def apply(self, event: CloudEvent, payload: BaseModel) -> str:
         """Apply one event; returns applied, duplicate, unknown_work_item or closed."""

@@ -78,3 +78,28 @@ def command(type_: str, data: dict[str, Any], **attrs: Any) -> dict[str, Any]:
 
 def encode(value: dict[str, Any]) -> bytes:
     return json.dumps(value).encode()
+
+
+def callback_service_item(wid: str, **fields: Any) -> dict[str, Any]:
+    """``workitem.created`` as the callback service publishes it when a callback is due
+    (the work item intake itself refuses ``type: callback``)."""
+    return {
+        "specversion": "1.0",
+        "id": str(uuid.uuid4()),
+        "source": "switchboard/callback",
+        "type": "workitem.created",
+        "time": datetime.now(UTC).isoformat(),
+        "subject": wid,
+        "tenantid": "default",
+        "data": {
+            "work_item_id": wid,
+            "type": "callback",
+            "customer_phone": "+14155552671",
+            "channel": "phone",
+            "reason": "Invoice",
+            "outbound": True,
+            "created_at": datetime.now(UTC).isoformat(),
+            "attributes": {"callback_id": "cb-1", "attempt": "1", "source": "callback"},
+            **fields,
+        },
+    }

@@ -15,7 +15,7 @@ from aiokafka import AIOKafkaProducer
 from switchboard_runtime.testing import KafkaTap, cloud_event, eventually, of_type
 from switchboard_schemas.topics import WORKITEM_EVENTS, dlq_topic
 
-from .conftest import RunningWorkItem, encode
+from .conftest import RunningWorkItem, callback_service_item, encode
 
 pytestmark = pytest.mark.integration
 
@@ -195,9 +195,13 @@ async def test_rejected_expired_and_skipped_offers_leave_the_inbox(desk: Desk) -
 async def test_outbound_items_come_first_whatever_the_filter(desk: Desk) -> None:
     agent = new_agent()
     task = await desk.create(type="email", description="Reply to the complaint")
-    callback = await desk.create(
-        type="callback", customer_phone="+14155552671", customer_name="Ada", reason="Invoice"
-    )
+    callback = f"cb-{uuid.uuid4()}-1"  # an outbound item the callback service created
+    await desk.publish(callback_service_item(callback, customer_name="Ada"))
+
+    async def adopted() -> bool:
+        return (await desk.http.get(f"/v1/workitems/{callback}")).status_code == 200
+
+    await eventually(adopted)
     await desk.send(
         "offered", task, offer_id="of-t", agent_id=agent, expires_at="2030-01-01T00:00Z"
     )
