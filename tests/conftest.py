@@ -8,7 +8,6 @@ are handed out one per test so that tests never see each other's items.
 from __future__ import annotations
 
 import contextlib
-import functools
 import itertools
 import json
 import uuid
@@ -26,7 +25,7 @@ from callback.config import CallbackSettings
 from callback.main import create_app as create_callback
 from router.config import RouterSettings
 from router.main import create_app as create_router
-from switchboard_runtime.testing import Brokers, eventually, serving
+from switchboard_runtime.testing import Brokers, serving_ready
 from switchboard_schemas.topics import AGENT_COMMANDS
 from workitem.config import WorkItemSettings
 from workitem.main import create_app as create_workitem
@@ -136,16 +135,7 @@ async def stack(
         async with contextlib.AsyncExitStack() as running:
             clients = []
             for app in apps:
-                url = await running.enter_async_context(serving(app))
-                client = await running.enter_async_context(
-                    httpx.AsyncClient(base_url=url, timeout=10)
-                )
-                await eventually(functools.partial(_ready, client), timeout=60)
-                clients.append(client)
+                clients.append(await running.enter_async_context(serving_ready(app)))
             yield Stack(clients[0], producer, brokers, router_env, clients[2])
     finally:
         await producer.stop()
-
-
-async def _ready(client: httpx.AsyncClient) -> bool:
-    return (await client.get("/health/ready")).status_code == 200

@@ -24,11 +24,11 @@ import httpx
 import pytest
 from aiokafka.structs import ConsumerRecord
 from switchboard_runtime.embedded import free_port
-from switchboard_runtime.testing import KafkaTap, cloud_event, eventually
+from switchboard_runtime.testing import KafkaTap, answers_ready, cloud_event, eventually
 from switchboard_schemas.topics import CALLBACK_COMMANDS, WORKITEM_EVENTS
 
 from .conftest import Stack, agent_command
-from .test_router_replicas import _ready, of_tenant
+from .test_router_replicas import of_tenant
 
 pytestmark = pytest.mark.integration
 
@@ -89,7 +89,7 @@ def _of(tenant: str, ce_type: str) -> Callable[[Record], bool]:
 
 async def _ready_at(port: int) -> None:
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
-        await eventually(functools.partial(_ready, http), timeout=60)
+        await eventually(functools.partial(answers_ready, http), timeout=60)
 
 
 async def _scheduled_then_killed(

@@ -27,11 +27,11 @@ import httpx
 import pytest
 from aiokafka.structs import ConsumerRecord
 from switchboard_runtime.embedded import free_port
-from switchboard_runtime.testing import KafkaTap, cloud_event, eventually
+from switchboard_runtime.testing import KafkaTap, answers_ready, cloud_event, eventually
 from switchboard_schemas.topics import AGENT_COMMANDS, AGENT_EVENTS, WORKITEM_EVENTS
 
 from .conftest import Stack, agent_command
-from .test_router_replicas import _created_event, _ready, _start_router, of_tenant, per_item
+from .test_router_replicas import _created_event, _start_router, of_tenant, per_item
 
 pytestmark = pytest.mark.integration
 
@@ -141,7 +141,7 @@ async def _router(s: Scenario, port: int, log: Path, **env: str) -> subprocess.P
     """A router process of the scenario's tenant, once it answers ready."""
     process = _start_router(s.stack, s.tenant, port, log, **env)
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
-        await eventually(functools.partial(_ready, http), timeout=60)
+        await eventually(functools.partial(answers_ready, http), timeout=60)
     return process
 
 

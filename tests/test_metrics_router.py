@@ -4,7 +4,6 @@ feeding it: its own families only, waiting items per queue and priority, agents,
 from __future__ import annotations
 
 import contextlib
-import functools
 import json
 import uuid
 from collections.abc import AsyncIterator
@@ -17,7 +16,7 @@ import pytest_asyncio
 from aiokafka import AIOKafkaProducer
 from router.config import RouterSettings
 from router.main import create_app as create_router
-from switchboard_runtime.testing import Brokers, eventually, serving
+from switchboard_runtime.testing import Brokers, eventually, serving_ready
 from switchboard_runtime.testing_metrics import (
     COMMAND_FAMILIES,
     COMMON_FAMILIES,
@@ -87,17 +86,10 @@ async def running(
         async with contextlib.AsyncExitStack() as stack:
             clients = []
             for app in apps:
-                url = await stack.enter_async_context(serving(app))
-                client = await stack.enter_async_context(httpx.AsyncClient(base_url=url))
-                await eventually(functools.partial(_ready, client), timeout=60)
-                clients.append(client)
+                clients.append(await stack.enter_async_context(serving_ready(app)))
             yield Running(clients[0], clients[1], producer)
     finally:
         await producer.stop()
-
-
-async def _ready(client: httpx.AsyncClient) -> bool:
-    return (await client.get("/health/ready")).status_code == 200
 
 
 async def test_only_the_router_families_are_exported(running: Running) -> None:

@@ -18,11 +18,11 @@ import httpx
 import pytest
 from aiokafka.structs import ConsumerRecord
 from switchboard_runtime.embedded import free_port
-from switchboard_runtime.testing import KafkaTap, cloud_event, eventually
+from switchboard_runtime.testing import KafkaTap, answers_ready, cloud_event, eventually
 from switchboard_schemas.topics import AGENT_COMMANDS, AGENT_EVENTS, WORKITEM_EVENTS, dlq_topic
 
 from .conftest import Stack, agent_command
-from .test_router_replicas import _created_event, _ready, _start_router, of_tenant, typed
+from .test_router_replicas import _created_event, _start_router, of_tenant, typed
 
 pytestmark = pytest.mark.integration
 
@@ -117,7 +117,7 @@ async def test_a_poison_record_in_every_partition_costs_only_itself(
         wids, poison_items, poison_commands = await _publish_with_poison(stack, tenant, queue)
         router = _start_router(stack, tenant, port, tmp_path / "router.log")
         try:
-            await eventually(functools.partial(_ready, http), timeout=60)
+            await eventually(functools.partial(answers_ready, http), timeout=60)
             queued = await items.wait_for(
                 lambda r: mine(r) and typed("workitem.queued")(r), count=200, timeout=60
             )

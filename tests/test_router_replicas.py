@@ -18,7 +18,14 @@ from aiokafka.structs import ConsumerRecord
 from router.config import RouterSettings
 from router.main import create_app as create_router
 from switchboard_runtime.embedded import free_port
-from switchboard_runtime.testing import KafkaTap, Match, cloud_event, eventually, serving
+from switchboard_runtime.testing import (
+    KafkaTap,
+    Match,
+    answers_ready,
+    cloud_event,
+    eventually,
+    serving,
+)
 from switchboard_schemas.topics import AGENT_COMMANDS, AGENT_EVENTS, WORKITEM_EVENTS
 
 from .conftest import Stack, agent_command
@@ -40,13 +47,6 @@ def per_item(records: list[ConsumerRecord[bytes, bytes]], ce_type: str) -> colle
     )
 
 
-async def _ready(client: httpx.AsyncClient) -> bool:
-    try:
-        return (await client.get("/health/ready")).status_code == 200
-    except httpx.TransportError:
-        return False
-
-
 async def test_two_replicas_share_the_load_without_double_offers_or_double_firing(
     stack: Stack, queue: str
 ) -> None:
@@ -55,7 +55,7 @@ async def test_two_replicas_share_the_load_without_double_offers_or_double_firin
     desk = KafkaTap(stack.brokers.kafka_bootstrap_servers, AGENT_EVENTS)
     items = KafkaTap(stack.brokers.kafka_bootstrap_servers, WORKITEM_EVENTS)
     async with serving(second) as url, httpx.AsyncClient(base_url=url) as http, desk, items:
-        await eventually(functools.partial(_ready, http), timeout=60)
+        await eventually(functools.partial(answers_ready, http), timeout=60)
         created = [await stack.create(type="task", queue=queue) for _ in range(12)]
         for agent in agents:
             await stack.agent_available(agent, queue, capacity={"async": 1})
@@ -159,7 +159,7 @@ async def test_router_killed_and_restarted_loses_nothing_and_fires_every_deadlin
     ):
         first = _start_router(stack, tenant, port, tmp_path / "router.log")
         try:
-            await eventually(functools.partial(_ready, http), timeout=60)
+            await eventually(functools.partial(answers_ready, http), timeout=60)
             for wid in wids:
                 value = _created_event(tenant, wid, queue)
                 await stack.producer.send_and_wait(WORKITEM_EVENTS, value, key=wid.encode())

@@ -14,7 +14,7 @@ from fastapi import FastAPI
 from router.config import RouterSettings
 from router.main import create_app as create_router
 from switchboard_runtime.embedded import free_port
-from switchboard_runtime.testing import Brokers, eventually, serving
+from switchboard_runtime.testing import Brokers, serving, serving_ready
 from workitem.config import WorkItemSettings
 from workitem.main import create_app as create_workitem
 
@@ -40,12 +40,7 @@ def _env(kafka: str, redis: str) -> dict[str, Any]:
 @pytest.mark.parametrize("service", sorted(SERVICES))
 async def test_service_becomes_ready_and_serves_metrics(brokers: Brokers, service: str) -> None:
     app = SERVICES[service](_env(brokers.kafka_bootstrap_servers, brokers.redis_url))
-    async with serving(app) as url, httpx.AsyncClient(base_url=url) as http:
-
-        async def ready() -> bool:
-            return (await http.get("/health/ready")).status_code == 200
-
-        await eventually(ready, timeout=60)
+    async with serving_ready(app) as http:
         assert (await http.get("/health/live")).json() == {"status": "live"}
         metrics = await http.get("/metrics")
         assert metrics.status_code == 200

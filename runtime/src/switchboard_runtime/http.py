@@ -36,6 +36,7 @@ def serve(app: FastAPI, host: str, port: int) -> None:
 
 
 def correlation_id(
+    request: Request,
     x_correlation_id: Annotated[
         str | None,
         Header(
@@ -46,13 +47,16 @@ def correlation_id(
         ),
     ] = None,
 ) -> str | None:
-    """The caller's ``X-Correlation-Id``, or None.
+    """The caller's ``X-Correlation-Id``, or the one the service gave the request.
 
     A value longer than 256 characters, or with anything but printable ASCII (space
     included; no tabs, control or non-ASCII bytes), is a 422 naming the header. An
-    empty header is treated as absent: it is what a client sends when it has none.
+    empty header is treated as absent: it is what a client sends when it has none, and
+    the request gets an id of its own (switchboard_runtime.http_metrics), answered in the
+    response's ``X-Correlation-Id``.
     """
-    return x_correlation_id or None
+    given: str | None = getattr(request.state, "correlation_id", None)
+    return x_correlation_id or given
 
 
 CorrelationId = Annotated[str | None, Depends(correlation_id)]

@@ -12,6 +12,17 @@ from typing import Any
 import structlog
 
 _PROCESS_CORRELATION_ID = f"proc-{uuid.uuid4().hex[:12]}"
+# the ids a line about an item names, where they apply
+ID_FIELDS = ("work_item_id", "agent_id", "offer_id", "callback_id", "campaign_id")
+
+
+def ids_of(value: object) -> dict[str, str]:
+    """The ids (``ID_FIELDS``) a payload model or a decoded JSON object carries."""
+    if isinstance(value, Mapping):
+        found = {name: value.get(name) for name in ID_FIELDS}
+    else:
+        found = {name: getattr(value, name, None) for name in ID_FIELDS}
+    return {name: v for name, v in found.items() if isinstance(v, str)}
 
 
 def _ensure_correlation_id(

@@ -16,10 +16,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
+import logging
 import time
 import uuid
 from collections.abc import Sequence
-from typing import cast
+from typing import Any, cast
 
 import structlog
 from aiokafka import AIOKafkaProducer
@@ -28,11 +30,13 @@ from aiokafka.producer.message_accumulator import BatchBuilder
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from switchboard_runtime.logs import ids_of
 from switchboard_runtime.metrics import outbox_metrics
 from switchboard_runtime.waiting import wait_at_most
 
 log = structlog.get_logger(__name__)
 
+BLOCK_MS = 1000  # longest a relay's read waits for new entries (a third of the lease at most)
 CONTENT_TYPE_HEADER = ("content-type", b"application/cloudevents+json")
 # The event's CloudEvents type, when the outbox entry names it (field "y"): consumers
 # skip the types they don't follow without parsing the JSON (see pipeline.py).
@@ -88,6 +92,24 @@ class KeyHashes:
         return hashed
 
 
+def published_fields(value: bytes) -> dict[str, Any]:
+    """What the line of a published event says: its type and id, the ids of what it is
+    about (work item, agent, offer, callback) and its correlation id."""
+    try:
+        event = json.loads(value)
+    except ValueError:
+        return {}
+    if not isinstance(event, dict):
+        return {}
+    data = event.get("data")
+    return {
+        "ce_type": event.get("type"),
+        "ce_id": event.get("id"),
+        "correlation_id": event.get("correlationid") or event.get("id"),
+        **(ids_of(data) if isinstance(data, dict) else {}),
+    }
+
+
 class OutboxRelay:
     """Publishes one outbox stream to Kafka, in order, acknowledging only what Kafka took."""
 
@@ -101,8 +123,9 @@ class OutboxRelay:
         service: str,
         batch_size: int = 500,
         lease_ms: int = 3000,
-        block_ms: int = 1000,
+        log_events: bool = True,
     ) -> None:
+        """``log_events``: one INFO line per published event (else DEBUG)."""
         self._redis = redis
         self._producer = producer
         self._stream = stream
@@ -110,7 +133,7 @@ class OutboxRelay:
         self._service = service
         self._batch_size = batch_size
         self._lease_ms = lease_ms
-        self._block_ms = min(block_ms, lease_ms // 3)
+        self._block_ms = min(BLOCK_MS, lease_ms // 3)
         self._me = f"{service}-{uuid.uuid4().hex[:10]}"
         self._lease = redis.register_script(_LEASE_LUA)
         self._release = redis.register_script(_RELEASE_LUA)
@@ -119,6 +142,7 @@ class OutboxRelay:
         self._renew_at = 0.0  # monotonic time at which the lease is renewed next
         self._metrics = outbox_metrics(service)
         self._acked: list[bytes] = []  # published and acknowledged, deleted next round
+        self._event_level = logging.INFO if log_events else logging.DEBUG
         self.published = 0
 
     async def run(self) -> None:
@@ -203,6 +227,9 @@ class OutboxRelay:
         for where, batch in open_batches.items():
             futures.append(await self._send(batch, where))
         await asyncio.gather(*futures)
+        if log.is_enabled_for(self._event_level):
+            for _, fields in entries:
+                log.log(self._event_level, "event_published", **published_fields(fields[b"v"]))
 
     async def _send(self, batch: BatchBuilder, where: tuple[str, int]) -> asyncio.Future[object]:
         topic, partition = where

@@ -19,13 +19,14 @@ from aiokafka import AIOKafkaProducer
 from pydantic import BaseModel
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
+from switchboard_schemas import strict_json
 from switchboard_schemas.decode import MessageRejected, decode_command
 from switchboard_schemas.envelope import CloudEvent
 
 from switchboard_runtime.dispatch import Handlers, models_of
 from switchboard_runtime.dlq import SourceRecord
 from switchboard_runtime.dlq import dead_letter as send_to_dlq
-from switchboard_runtime.logs import correlation
+from switchboard_runtime.logs import correlation, ids_of
 from switchboard_runtime.metrics import command_metrics
 from switchboard_runtime.outbox import TYPE_HEADER
 from switchboard_runtime.settings import CommonSettings
@@ -146,7 +147,22 @@ class RecordDecoder:
             topic=record.topic,
             partition=record.partition,
             offset=record.offset,
+            **self._named_by(record),
         )
+
+    def _named_by(self, record: SourceRecord) -> dict[str, str]:
+        """The CloudEvents id (and the item's ids) of a record, where it names them."""
+        if record.value is None or len(record.value) > self._max_bytes:
+            return {}
+        try:
+            event = strict_json.loads(record.value)
+        except ValueError:
+            return {}
+        if not isinstance(event, dict):
+            return {}
+        named = {"ce_id": event["id"]} if isinstance(event.get("id"), str) else {}
+        data = event.get("data")
+        return {**named, **(ids_of(data) if isinstance(data, dict) else {})}
 
 
 class CommandPipeline(RecordDecoder):
@@ -170,7 +186,10 @@ class CommandPipeline(RecordDecoder):
         if decoded is None:
             return
         event, command = decoded
-        with correlation(event.correlationid or event.id, ce_id=event.id, ce_type=event.type):
+        ids = ids_of(command)
+        with correlation(
+            event.correlationid or event.id, ce_id=event.id, ce_type=event.type, **ids
+        ):
             outcome = await self._apply(record, event, command)
             if outcome != "dead_lettered":  # dead_letter counted those already
                 command_metrics(self._service).commands.labels(event.type, outcome).inc()
@@ -183,7 +202,7 @@ class CommandPipeline(RecordDecoder):
         while True:
             try:
                 outcome = await run(event, command)
-                log.info(
+                log.debug(  # one line per record: state changes are logged as events
                     "command_applied",
                     outcome=outcome,
                     offset=record.offset,

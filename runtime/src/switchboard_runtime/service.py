@@ -28,7 +28,7 @@ from switchboard_runtime.atomic import StateLost
 from switchboard_runtime.generation import Generation, GenerationWatch, RefuseWhileStateLost
 from switchboard_runtime.health import Check, health_router
 from switchboard_runtime.http import validation_failed
-from switchboard_runtime.http_metrics import HttpMetrics, HttpMetricsMiddleware
+from switchboard_runtime.http_metrics import HttpMetrics, ObservedRequests
 from switchboard_runtime.kafka import (
     ensure_topics,
     has_committed_offsets,
@@ -172,6 +172,7 @@ class ServiceRuntime:
                 service=self.service,
                 batch_size=self.settings.outbox_batch_size,
                 lease_ms=self.settings.outbox_lease_ms,
+                log_events=self.settings.log_events,
             )
             self._tasks.append(asyncio.create_task(self.relay.run(), name="outbox-relay"))
         if self._register is not None and self.broker is None:
@@ -282,6 +283,6 @@ def service_app(
     app.add_middleware(RefuseWhileStateLost, generation=runtime.generation)
     http_metrics = HttpMetrics()
     runtime.registry.register(http_metrics)
-    app.add_middleware(HttpMetricsMiddleware, metrics=http_metrics)  # outermost: counts all
+    app.add_middleware(ObservedRequests, metrics=http_metrics)  # outermost: sees all
     app.state.runtime = runtime
     return app

@@ -79,6 +79,12 @@ class CommonSettings(BaseSettings):
         "auto", description="auto = console on a terminal, JSON otherwise."
     )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_events: bool = Field(
+        True,
+        description="One INFO line per event the service publishes, i.e. per state change "
+        "(offer made, accepted, completed, ...), naming its ids and correlation id; false "
+        "logs them at DEBUG.",
+    )
     http_host: str = Field("0.0.0.0", description="Interface the HTTP server binds.")
     outbox_batch_size: int = Field(
         500, ge=1, le=10_000, description="Outbox entries the relay publishes per round."

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import os
 import time
@@ -17,6 +18,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import httpx
 import pytest
 import uvicorn
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -110,6 +112,25 @@ async def serving(app: FastAPI, port: int | None = None) -> AsyncIterator[str]:
     finally:
         server.should_exit = True
         await asyncio.wait_for(task, 30)
+
+
+async def answers_ready(http: httpx.AsyncClient) -> bool:
+    """Whether the service behind ``http`` answers ``/health/ready`` with 200 (an
+    unreachable one is not ready yet)."""
+    try:
+        return (await http.get("/health/ready")).status_code == 200
+    except httpx.TransportError:
+        return False
+
+
+@contextlib.asynccontextmanager
+async def serving_ready(
+    app: FastAPI, *, timeout: float = 60.0, client_timeout: float = 10.0
+) -> AsyncIterator[httpx.AsyncClient]:
+    """Serve ``app`` (see ``serving``) and yield a client of it once it is ready."""
+    async with serving(app) as url, httpx.AsyncClient(base_url=url, timeout=client_timeout) as http:
+        await eventually(functools.partial(answers_ready, http), timeout=timeout)
+        yield http
 
 
 class KafkaTap:

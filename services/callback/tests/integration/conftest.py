@@ -21,7 +21,7 @@ import pytest_asyncio
 from aiokafka import AIOKafkaProducer
 from callback.config import CallbackSettings
 from callback.main import create_app
-from switchboard_runtime.testing import Brokers, eventually, serving
+from switchboard_runtime.testing import Brokers, serving_ready
 from switchboard_schemas.topics import WORKITEM_EVENTS
 
 pytestmark = pytest.mark.integration
@@ -91,16 +91,8 @@ async def producer(brokers: Brokers) -> AsyncIterator[AIOKafkaProducer]:
 @pytest_asyncio.fixture(scope="session")
 async def service(brokers: Brokers, producer: AIOKafkaProducer) -> AsyncIterator[RunningCallback]:
     settings = callback_settings(brokers)
-    async with (
-        serving(create_app(settings)) as base_url,
-        httpx.AsyncClient(base_url=base_url, timeout=30) as http,
-    ):
-
-        async def ready() -> bool:
-            return (await http.get("/health/ready")).status_code == 200
-
-        await eventually(ready, timeout=60)
-        yield RunningCallback(base_url, settings, http, producer)
+    async with serving_ready(create_app(settings), client_timeout=30) as http:
+        yield RunningCallback(str(http.base_url), settings, http, producer)
 
 
 def new_phone() -> str:

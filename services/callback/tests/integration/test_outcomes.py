@@ -167,10 +167,23 @@ async def test_a_dial_outcome_command_is_recorded_on_the_attempt(
 async def test_events_of_other_work_items_are_ignored(
     service: RunningCallback, phone: str, queue: str
 ) -> None:
-    await service.completed("not-a-callback-item-1", "no_answer")
     cid = await asap(service, phone, queue)
     await service.dialed(f"{cid}-1")
     await eventually(lambda: _status(service, cid, "in_progress"))
+    before = await record(service, cid)
+    # a completion of an item no callback created, then the callback's own, on one
+    # partition (same key): once the second is applied, the first was too
+    key = f"other-{cid}".encode()
+    for wid, code in ((f"not-a-callback-{cid}", "no_answer"), (f"{cid}-1", "resolved")):
+        data = {"work_item_id": wid, "agent_id": "agent-7", "disposition_code": code}
+        event = command("workitem.completed", data, source="switchboard/router", subject=wid)
+        await service.producer.send_and_wait(WORKITEM_EVENTS, encode(event), key=key)
+    await eventually(lambda: _status(service, cid, "completed"))
+    after = await record(service, cid)
+
+    assert [a["work_item_id"] for a in after["attempts"]] == [f"{cid}-1"]
+    assert after["attempts"][0]["disposition_code"] == "resolved"
+    assert after["attempts"][0]["started_at"] == before["attempts"][0]["started_at"]
 
 
 async def _status(service: RunningCallback, cid: str, status: str) -> bool:

@@ -8,14 +8,14 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Protocol
 
-from pydantic import BaseModel
 from switchboard_schemas.envelope import CloudEvent, new_event, to_bytes
 from switchboard_schemas.lifecycle import WorkItemCancelRequested
 from switchboard_schemas.topics import WORKITEM_EVENTS
 from switchboard_schemas.workitem import CancelWorkItem, CreateWorkItem, WorkItem
 
-from workitem.store import CreateOutcome, NewItem, StoredItem, WorkItemStore
+from workitem.store import CreateOutcome, NewItem, StoredItem
 
 SOURCE = "switchboard/workitem"
 Clock = Callable[[], datetime]
@@ -28,6 +28,28 @@ def utc_now() -> datetime:
 
 def new_work_item_id() -> str:
     return str(uuid.uuid4())
+
+
+class ItemStore(Protocol):
+    """What intake needs of the store (``workitem.store.WorkItemStore`` in the service)."""
+
+    async def create(
+        self, new: NewItem, request_key: str | None, request_ttl: int, *, emit: bool = True
+    ) -> tuple[CreateOutcome, str]: ...
+
+    async def request_cancel(
+        self,
+        work_item_id: str,
+        *,
+        request_key: str,
+        now: str,
+        history_entry: str,
+        event_json: str,
+        topic: str,
+        request_ttl: int,
+    ) -> str: ...
+
+    async def get(self, work_item_id: str) -> StoredItem | None: ...
 
 
 class IdempotencyConflict(Exception):  # noqa: N818 - the name says what happened
@@ -74,7 +96,7 @@ class Intake:
 
     def __init__(
         self,
-        store: WorkItemStore,
+        store: ItemStore,
         *,
         request_ttl: int,
         clock: Clock = utc_now,
@@ -136,14 +158,15 @@ class Intake:
             request_ttl=self._ttl,
         )
 
-    async def adopt(self, event: CloudEvent, item: BaseModel) -> str:
+    async def adopt(self, event: CloudEvent, item: WorkItem) -> str:
         """Record an item another service created and announced (a callback ready to dial).
 
         Its ``workitem.created`` is already on Kafka, so nothing is emitted; the record
         lets the Inbox and ``GET /v1/workitems/{id}`` show it. This service's own items
-        exist already and are left alone.
+        exist already: their events are ``own`` (not looked up, not a duplicate).
         """
-        assert isinstance(item, WorkItem)
+        if event.source == SOURCE:
+            return "own"
         new = NewItem(
             work_item_id=item.work_item_id,
             fingerprint=f"adopted|{event.source}",

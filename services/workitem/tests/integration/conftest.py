@@ -13,7 +13,7 @@ import httpx
 import pytest
 import pytest_asyncio
 from aiokafka import AIOKafkaProducer
-from switchboard_runtime.testing import Brokers, eventually, serving
+from switchboard_runtime.testing import Brokers, serving_ready
 from workitem.config import WorkItemSettings
 from workitem.main import create_app
 
@@ -43,16 +43,8 @@ def workitem_settings(brokers: Brokers, **overrides: Any) -> WorkItemSettings:
 @pytest_asyncio.fixture(scope="session")
 async def workitem(brokers: Brokers) -> AsyncIterator[RunningWorkItem]:
     settings = workitem_settings(brokers)
-    async with (
-        serving(create_app(settings)) as base_url,
-        httpx.AsyncClient(base_url=base_url, timeout=10) as http,
-    ):
-
-        async def ready() -> bool:
-            return (await http.get("/health/ready")).status_code == 200
-
-        await eventually(ready, timeout=60)
-        yield RunningWorkItem(base_url, settings, http)
+    async with serving_ready(create_app(settings)) as http:
+        yield RunningWorkItem(str(http.base_url), settings, http)
 
 
 @pytest_asyncio.fixture(scope="session")

@@ -78,11 +78,15 @@ async def test_an_input_echoed_in_a_422_is_valid_json(workitem: RunningWorkItem)
 async def test_an_empty_correlation_id_is_treated_as_absent(workitem: RunningWorkItem) -> None:
     async with KafkaTap(workitem.settings.kafka_bootstrap_servers, WORKITEM_EVENTS) as tap:
         response = await post_raw(workitem, '{"type": "task"}', **{"X-Correlation-Id": ""})
-        assert response.status_code == 201, response.text
-        created = of_type("workitem.created", response.json()["work_item_id"])
-        [record] = await tap.wait_for(created)
+        absent = await post_raw(workitem, '{"type": "task"}')
+        assert response.status_code == absent.status_code == 201, response.text
+        [record] = await tap.wait_for(of_type("workitem.created", response.json()["work_item_id"]))
 
-    assert "correlationid" not in cloud_event(record)
+    given = response.headers["x-correlation-id"]
+    assert given.startswith("http-")
+    assert absent.headers["x-correlation-id"].startswith("http-")
+    assert absent.headers["x-correlation-id"] != given
+    assert cloud_event(record)["correlationid"] == given
 
 
 async def test_a_correlation_id_of_256_printable_characters_is_kept(

@@ -7,35 +7,52 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from switchboard_schemas.envelope import CloudEvent, new_event
+from switchboard_schemas.lifecycle import WorkItemCreated
 from switchboard_schemas.workitem import CancelWorkItem, CreateWorkItem
-from workitem.intake import IdempotencyConflict, Intake, RequestContext, fingerprint
-from workitem.store import CreateOutcome, NewItem, WorkItemStore
+from workitem.intake import SOURCE, IdempotencyConflict, Intake, RequestContext, fingerprint
+from workitem.store import CreateOutcome, NewItem, StoredItem
 
 NOW = datetime(2026, 11, 27, 9, 30, tzinfo=UTC)
 
 
 class RecordingStore:
-    """Stands in for Redis: remembers what intake asked it to write."""
+    """Stands in for Redis (intake's ItemStore port): remembers what it was asked to write."""
 
     def __init__(self, outcome: CreateOutcome = "created") -> None:
         self.outcome = outcome
-        self.created: list[tuple[NewItem, str | None]] = []
+        self.created: list[tuple[NewItem, str | None, bool]] = []
         self.cancels: list[dict[str, Any]] = []
 
     async def create(
-        self, new: NewItem, request_key: str | None, request_ttl: int
+        self, new: NewItem, request_key: str | None, request_ttl: int, *, emit: bool = True
     ) -> tuple[CreateOutcome, str]:
-        self.created.append((new, request_key))
+        self.created.append((new, request_key, emit))
         return self.outcome, new.work_item_id
 
-    async def request_cancel(self, work_item_id: str, **kwargs: Any) -> str:
-        self.cancels.append({"work_item_id": work_item_id, **kwargs})
+    async def request_cancel(
+        self,
+        work_item_id: str,
+        *,
+        request_key: str,
+        now: str,
+        history_entry: str,
+        event_json: str,
+        topic: str,
+        request_ttl: int,
+    ) -> str:
+        self.cancels.append(
+            {"work_item_id": work_item_id, "request_key": request_key, "now": now}
+            | {"history_entry": history_entry, "event_json": event_json, "topic": topic}
+        )
         return "requested"
+
+    async def get(self, work_item_id: str) -> StoredItem | None:
+        return None
 
 
 def intake_with(store: RecordingStore) -> Intake:
-    fake: WorkItemStore = store  # type: ignore[assignment]
-    return Intake(fake, request_ttl=60, clock=lambda: NOW, new_id=lambda: "wi-generated")
+    return Intake(store, request_ttl=60, clock=lambda: NOW, new_id=lambda: "wi-generated")
 
 
 CTX = RequestContext(tenant="default", correlation_id="corr-1", request_key="http:k1")
@@ -47,10 +64,11 @@ async def test_create_builds_the_created_event_from_the_clock_and_id_factory() -
 
     result = await intake_with(store).create(cmd, CTX)
 
-    [(new, request_key)] = store.created
+    [(new, request_key, emitted)] = store.created
     event = json.loads(new.event_json)
     assert result.work_item_id == "wi-generated"
     assert request_key == "http:k1"
+    assert emitted
     assert new.topic == "workitem.events"
     assert event["type"] == "workitem.created"
     assert event["subject"] == "wi-generated"
@@ -93,3 +111,36 @@ def test_fingerprint_tells_a_retry_from_a_different_request() -> None:
 
     assert fingerprint(a) == fingerprint(same)
     assert fingerprint(a) != fingerprint(other)
+
+
+def created_by(source: str, wid: str = "cb-1-1") -> tuple[CloudEvent, WorkItemCreated]:
+    item = WorkItemCreated.model_validate(
+        {"work_item_id": wid, "type": "callback", "customer_phone": "+14155552671"}
+        | {"created_at": NOW.isoformat(), "outbound": True}
+    )
+    event = new_event(item.TYPE, item, source=source, subject=wid, tenantid="default", id="e-1")
+    return event, item
+
+
+async def test_an_item_another_service_created_is_recorded_without_emitting_anything() -> None:
+    store = RecordingStore()
+
+    outcome = await intake_with(store).adopt(*created_by("switchboard/callback"))
+
+    [(new, request_key, emitted)] = store.created
+    assert outcome == "adopted"
+    assert (new.work_item_id, request_key, emitted) == ("cb-1-1", None, False)
+    assert new.fingerprint == "adopted|switchboard/callback"
+    assert json.loads(new.history_entry)["event_id"] == "e-1"
+
+
+async def test_an_item_seen_before_is_a_duplicate_and_this_services_own_is_left_alone() -> None:
+    seen = RecordingStore("duplicate")
+    own = RecordingStore()
+
+    again = await intake_with(seen).adopt(*created_by("switchboard/callback"))
+    ours = await intake_with(own).adopt(*created_by(SOURCE))
+
+    assert again == "duplicate"
+    assert ours == "own"
+    assert own.created == []

@@ -8,6 +8,7 @@ local score = A.priority * 1e13 + A.created_ms
 write('HSET', ikey, 'status', 'queued', 'queue', A.queue, 'score', string.format('%.0f', score),
   'kind', A.kind, 'skills', cjson.encode(A.skills), 'summary', A.summary,
   'outbound', A.outbound and '1' or '0', 'priority', A.priority, 'skips', 0)
+if CORRELATION ~= '' then write('HSET', ikey, 'corr', CORRELATION) end
 write('ZADD', qkey(A.queue, A.kind), score, A.wid)
 local queued = {queue = A.queue, priority = A.priority}
 if A.note then queued.reason = A.note end

@@ -71,12 +71,28 @@ end
 local NOW_ISO = iso(NOW)
 local SEQ = 0
 
+-- An event about an item carries the correlation id the item was created with (field
+-- corr of its hash), so one id follows the item through every service; an event about
+-- no item (or an item created without one) carries the caller's.
+local ITEM_CORRELATION = {}
+
+local function correlation_of(wid)
+  if not wid then return CORRELATION end
+  local found = ITEM_CORRELATION[wid]
+  if found == nil then
+    found = call('HGET', k('ri', wid), 'corr') or false
+    ITEM_CORRELATION[wid] = found
+  end
+  return found or CORRELATION
+end
+
 local function emit(topic, key, ce_type, subject, data)
   SEQ = SEQ + 1
   local event = {specversion = '1.0', id = NONCE .. '-' .. SEQ, source = 'switchboard/router',
     type = ce_type, time = NOW_ISO, datacontenttype = 'application/json', tenantid = TENANT,
     subject = subject, data = data}
-  if CORRELATION ~= '' then event.correlationid = CORRELATION end
+  local correlation = correlation_of(subject)
+  if correlation ~= '' then event.correlationid = correlation end
   outbox_add(OUTBOX, topic, key, cjson.encode(event), ce_type)
 end
 
