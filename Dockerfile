@@ -17,19 +17,20 @@ ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
 RUN python -m venv /opt/venv
 
 WORKDIR /src
+COPY constraints.txt ./
 COPY schemas/ schemas/
 COPY runtime/ runtime/
 COPY services/ services/
 
-# Dependency order: the wire contract, then the shared runtime, then the services. Each
+# The versions the tests ran with (constraints.txt). Dependency order: the wire contract, then the shared runtime, then the services. Each
 # step finds the previous local distributions already installed, so pip never looks for
 # switchboard-* on an index.
 RUN --mount=type=cache,target=/root/.cache/pip \
-    pip install ./schemas \
- && pip install ./runtime \
- && pip install ./services/workitem \
- && pip install ./services/router \
- && pip install ./services/callback \
+    pip install -c constraints.txt ./schemas \
+ && pip install -c constraints.txt ./runtime \
+ && pip install -c constraints.txt ./services/workitem \
+ && pip install -c constraints.txt ./services/router \
+ && pip install -c constraints.txt ./services/callback \
  && pip check
 
 # --- final: slim runtime, non-root -----------------------------------------------------------

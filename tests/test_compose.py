@@ -98,6 +98,12 @@ def environment(svc: dict[str, Any]) -> dict[str, str]:
     return {str(k): ("" if v is None else str(v)) for k, v in raw.items()}
 
 
+def interpolated(value: str, shell: dict[str, str] | None = None) -> str:
+    """``value`` as compose reads it: ``${NAME:-default}`` from ``shell`` (empty here)."""
+    env = shell or {}
+    return re.sub(r"\$\{(\w+):-([^}]*)\}", lambda m: env.get(m.group(1)) or m.group(2), value)
+
+
 def as_argv(value: Any) -> list[str]:
     """A command or healthcheck test as a list of strings."""
     if isinstance(value, str):
@@ -256,7 +262,7 @@ def test_app_runs_its_module(compose: dict[str, Any], name: str, port: int) -> N
 
 @app_params
 def test_app_environment(compose: dict[str, Any], name: str, port: int) -> None:
-    env = environment(service(compose, name))
+    env = {var: interpolated(value) for var, value in environment(service(compose, name)).items()}
     for var, expected in {**CONTRACT_ENV, **EXTRA_ENV}.items():
         assert env.get(var) == expected, f"{name}: {var}={env.get(var)!r}, expected {expected!r}"
     for var in EXTRA_ENV_NAMES_ONLY:
@@ -278,6 +284,20 @@ def test_app_publishes_its_port(compose: dict[str, Any], name: str, port: int) -
     assert ports, f"{name} publishes nothing"
     assert {container for _, container in ports} == {port}
     assert any(host.endswith(str(port)) for host, _ in ports)
+    assert all(host.startswith("127.0.0.1:") for host, _ in ports), "published on this host only"
+
+
+@app_params
+def test_app_takes_deadlines_and_region_from_the_shell_and_binds_every_interface(
+    compose: dict[str, Any], name: str, port: int
+) -> None:
+    env = environment(service(compose, name))
+    shell = {"OFFER_TIMEOUT_SECONDS": "300", "WRAPUP_TIMEOUT_SECONDS": "10"}
+
+    passed = {var: interpolated(env[var], shell) for var in (*shell, "DEFAULT_PHONE_REGION")}
+
+    assert passed == {**shell, "DEFAULT_PHONE_REGION": "US"}
+    assert env["HTTP_HOST"] == "0.0.0.0"
 
 
 @app_params
@@ -315,6 +335,9 @@ def test_dockerfile_installs_every_package_in_dependency_order() -> None:
     copies = " ".join(args for keyword, args in dockerfile_instructions() if keyword == "COPY")
     for directory in ("schemas", "runtime", "services"):
         assert f"{directory}/" in copies
+    installs = re.findall(r"pip install ([^&;]*)", runs)
+    assert all("-c constraints.txt" in args for args in installs), "the tested versions"
+    assert "constraints.txt" in copies
 
 
 def test_dockerfile_runs_as_non_root() -> None:

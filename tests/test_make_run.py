@@ -218,7 +218,20 @@ def test_make_run_on_embedded_brokers_with_an_outside_kafka_client(
     dead = read_topic(bootstrap, "workitem.commands.dlq", lambda rs: len(rs) >= 1)
     assert dead[0].value() == b"not even json"
     assert dict(dead[0].headers())["sb-error"] == b"not_json"
+    for port in launched.ports.values():  # on this machine only, unless HTTP_HOST says so
+        assert listening_on(port) == {"127.0.0.1"}
     stop_and_check_nothing_left(launched)
+
+
+def listening_on(port: int) -> set[str]:
+    """The IPv4 addresses a socket listens on at ``port`` (from /proc/net/tcp)."""
+    found = set()
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        local, state = line.split()[1], line.split()[3]
+        address, _, hex_port = local.partition(":")
+        if state == "0A" and int(hex_port, 16) == port:  # 0A: LISTEN
+            found.add(".".join(str(b) for b in reversed(bytes.fromhex(address))))
+    return found
 
 
 def test_make_run_uses_brokers_given_by_the_environment(

@@ -86,7 +86,7 @@ def _listenable(host: str, spec: ServiceSpec, port: int) -> None:
 
 def check_ports() -> None:
     """Every service's port is a number, its own, and free on ``HTTP_HOST``."""
-    host = os.environ.get("HTTP_HOST", "0.0.0.0")  # the services' default
+    host = os.environ.get("HTTP_HOST", "127.0.0.1")  # the services' default
     owners: dict[int, ServiceSpec] = {}
     for spec in SERVICES:
         port = spec.port()

@@ -85,7 +85,11 @@ class CommonSettings(BaseSettings):
         "(offer made, accepted, completed, ...), naming its ids and correlation id; false "
         "logs them at DEBUG.",
     )
-    http_host: str = Field("0.0.0.0", description="Interface the HTTP server binds.")
+    http_host: str = Field(
+        "127.0.0.1",
+        description="Interface the HTTP server binds (this machine only by default; "
+        "0.0.0.0 in containers).",
+    )
     outbox_batch_size: int = Field(
         500, ge=1, le=10_000, description="Outbox entries the relay publishes per round."
     )

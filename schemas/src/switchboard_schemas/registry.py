@@ -54,7 +54,8 @@ from switchboard_schemas.lifecycle import (
     WorkItemWrapupExpired,
     WorkItemWrapupStarted,
 )
-from switchboard_schemas.workitem import CancelWorkItem, CreateWorkItem
+from switchboard_schemas.workitem import CancelWorkItem
+from switchboard_schemas.workitem_request import WorkItemRequest
 
 ModelMap = Mapping[str, type[WireModel]]
 
@@ -68,7 +69,7 @@ def _by_type(*models: type[WireModel]) -> ModelMap:
     return MappingProxyType(table)
 
 
-WORKITEM_COMMAND_MODELS = _by_type(CreateWorkItem, CancelWorkItem)
+WORKITEM_COMMAND_MODELS = _by_type(WorkItemRequest, CancelWorkItem)
 CALLBACK_COMMAND_MODELS = _by_type(RequestCallback, CancelCallback, RecordDialOutcome)
 AGENT_COMMAND_MODELS = _by_type(
     AgentStatusCommand,

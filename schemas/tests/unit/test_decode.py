@@ -8,11 +8,11 @@ from typing import Any
 import pytest
 from switchboard_schemas import (
     AGENT_COMMAND_MODELS,
+    CALLBACK_COMMAND_MODELS,
     COMMAND_MODELS,
-    WORKITEM_COMMAND_MODELS,
-    CreateWorkItem,
     MessageRejected,
     Priority,
+    RequestCallback,
     decode_command,
 )
 
@@ -20,9 +20,9 @@ EVENT: dict[str, Any] = {
     "specversion": "1.0",
     "id": "ev-1",
     "source": "upstream/api",
-    "type": "workitem.create",
+    "type": "callback.request",
     "time": "2025-03-01T09:30:00Z",
-    "data": {"type": "callback", "customer_phone": "020 7946 0958", "priority": 2},
+    "data": {"customer_phone": "020 7946 0958", "priority": 2},
 }
 
 
@@ -33,7 +33,7 @@ def encode(obj: object) -> bytes:
 def rejection(raw: bytes, max_bytes: int = 65536, region: str | None = "GB") -> MessageRejected:
     with pytest.raises(MessageRejected) as info:
         decode_command(
-            raw, allowed=WORKITEM_COMMAND_MODELS, max_bytes=max_bytes, default_region=region
+            raw, allowed=CALLBACK_COMMAND_MODELS, max_bytes=max_bytes, default_region=region
         )
     return info.value
 
@@ -43,7 +43,7 @@ def test_valid_command_is_decoded_with_default_region() -> None:
         encode(EVENT), allowed=COMMAND_MODELS, max_bytes=65536, default_region="GB"
     )
     assert event.id == "ev-1"
-    assert isinstance(payload, CreateWorkItem)
+    assert isinstance(payload, RequestCallback)
     assert payload.customer_phone == "+442079460958"
     assert payload.priority is Priority.HIGH
 
@@ -104,11 +104,11 @@ def test_missing_data_is_a_schema_violation(data: object) -> None:
 
 
 def test_schema_violation_names_each_field() -> None:
-    bad = {**EVENT, "data": {"type": "callback", "priority": 4, "description": "x"}}
+    bad = {**EVENT, "data": {"customer_phone": "call me", "priority": 4, "colour": "x"}}
     err = rejection(encode(bad))
     assert err.error == "schema_violation"
     assert "data.priority: priority must be one of" in err.detail
-    assert "data.description:" in err.detail
+    assert "data.colour:" in err.detail
     assert "data.customer_phone:" in err.detail
     assert err.event is not None
 

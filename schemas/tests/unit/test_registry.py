@@ -21,6 +21,7 @@ from switchboard_schemas import (
     WorkItemCreated,
     model_for,
 )
+from switchboard_schemas.workitem_request import WorkItemRequest
 
 CONTRACT_TYPES = {
     WORKITEM_COMMANDS: ["workitem.create", "workitem.cancel"],
@@ -93,7 +94,7 @@ def test_registries_hold_exactly_the_design_types() -> None:
 @pytest.mark.parametrize(
     ("type_name", "model"),
     [
-        ("workitem.create", CreateWorkItem),
+        ("workitem.create", WorkItemRequest),
         ("workitem.created", WorkItemCreated),
         ("offer.made", OfferMade),
         ("offer.accept", AcceptOffer),

@@ -7,9 +7,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, HTTPException, Request, Response
 from switchboard_runtime.http import STORAGE_UNAVAILABLE, CorrelationId, IdPath, body_errors
 from switchboard_runtime.http_body import SCHEMA_REF, body_schema_defs, parse_body, read_body
+from switchboard_schemas.workitem_request import WorkItemRequest
 
 from workitem.intake import IdempotencyConflict, Intake, RequestContext
-from workitem.request import WorkItemRequest
 from workitem.store import StoredItem
 from workitem.views import WorkItemView, view_of
 

@@ -6,9 +6,9 @@ from switchboard_runtime.dispatch import Handlers, on, table
 from switchboard_runtime.pipeline import CommandInvalid
 from switchboard_schemas.envelope import CloudEvent
 from switchboard_schemas.workitem import CancelWorkItem, CreateWorkItem
+from switchboard_schemas.workitem_request import WorkItemRequest
 
 from workitem.intake import IdempotencyConflict, Intake, RequestContext
-from workitem.request import WorkItemRequest
 
 
 def _context(event: CloudEvent) -> RequestContext:

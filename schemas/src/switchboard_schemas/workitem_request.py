@@ -1,4 +1,5 @@
-"""What the work item intake takes: ``workitem.create`` for any type but ``callback``.
+"""What the work item intake takes (``POST /v1/workitems``, ``workitem.create``): a work
+item of any type but ``callback``.
 
 A callback lives in the callback service (its window, retries and merge by phone), so
 it is requested there: ``POST /v1/callbacks`` or ``callback.request``. The outbound
@@ -12,6 +13,7 @@ from typing import Annotated, Any, ClassVar
 
 from pydantic import ConfigDict, Field, WithJsonSchema, field_validator
 from pydantic_core import PydanticCustomError
+
 from switchboard_schemas.enums import WorkItemType
 from switchboard_schemas.workitem import CreateWorkItem
 

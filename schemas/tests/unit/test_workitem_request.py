@@ -10,7 +10,7 @@ import pytest
 from pydantic import ValidationError
 from switchboard_schemas.enums import WorkItemType
 from switchboard_schemas.lifecycle import WorkItemCreated
-from workitem.request import TAKEN_TYPES, WorkItemRequest
+from switchboard_schemas.workitem_request import TAKEN_TYPES, WorkItemRequest
 
 REGION = {"default_region": "US"}
 
