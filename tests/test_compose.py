@@ -1,4 +1,4 @@
-"""Structure of docker-compose.yml, the Dockerfile and .dockerignore.
+"""Structure of docker-compose.yml (the Dockerfile: test_dockerfile.py).
 
 No Docker engine is needed: these tests read the files and check what an operator relies on
 (images, KRaft settings, persistence, environment, health checks, start order).
@@ -15,8 +15,6 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE_FILE = ROOT / "docker-compose.yml"
-DOCKERFILE = ROOT / "Dockerfile"
-DOCKERIGNORE = ROOT / ".dockerignore"
 
 APP_SERVICES: dict[str, int] = {"workitem": 8001, "callback": 8002, "router": 8003}
 PORT_VARS: dict[str, str] = {
@@ -46,14 +44,6 @@ EXTRA_ENV: dict[str, str] = {
     "ROUTING_CONFIG": "/app/services/router/src/router/routing.yaml",
 }
 EXTRA_ENV_NAMES_ONLY: tuple[str, ...] = ("LOG_LEVEL",)
-
-PACKAGE_DIRS: tuple[str, ...] = (
-    "schemas",
-    "runtime",
-    "services/workitem",
-    "services/router",
-    "services/callback",
-)
 
 app_params = pytest.mark.parametrize(
     ("name", "port"), list(APP_SERVICES.items()), ids=list(APP_SERVICES)
@@ -130,20 +120,6 @@ def published(svc: dict[str, Any]) -> list[tuple[str, int]]:
         host, _, container = text.rpartition(":")
         result.append((host, int(container)))
     return result
-
-
-def dockerfile_instructions() -> list[tuple[str, str]]:
-    """(INSTRUCTION, arguments) for each Dockerfile instruction, continuations joined."""
-    text = DOCKERFILE.read_text(encoding="utf-8")
-    joined = re.sub(r"\\\n", " ", text)
-    out: list[tuple[str, str]] = []
-    for line in joined.splitlines():
-        stripped = line.strip()
-        if not stripped or stripped.startswith("#"):
-            continue
-        keyword, _, rest = stripped.partition(" ")
-        out.append((keyword.upper(), rest.strip()))
-    return out
 
 
 # --- the set of services -----------------------------------------------------------------------
@@ -311,57 +287,3 @@ def test_app_healthcheck_targets_ready(compose: dict[str, Any], name: str, port:
     others = set(APP_SERVICES.values()) - {port}
     assert not any(f":{other}/" in script for other in others)
     compile(script, f"<{name} healthcheck>", "exec")  # valid Python
-
-
-# --- Dockerfile and .dockerignore --------------------------------------------------------------
-
-
-def test_dockerfile_base_image() -> None:
-    froms = [args for keyword, args in dockerfile_instructions() if keyword == "FROM"]
-    assert froms, "no FROM"
-    text = DOCKERFILE.read_text(encoding="utf-8")
-    assert "python:3.11-slim" in text
-
-
-def test_dockerfile_installs_every_package_in_dependency_order() -> None:
-    runs = " ".join(args for keyword, args in dockerfile_instructions() if keyword == "RUN")
-    positions: list[int] = []
-    for directory in PACKAGE_DIRS:
-        match = re.search(rf"pip install [^&;]*\./{re.escape(directory)}\b", runs)
-        assert match, f"Dockerfile does not pip-install ./{directory}"
-        assert f"-e ./{directory}" not in runs, "the image installs non-editable"
-        positions.append(match.start())
-    assert positions[0] < positions[1] < min(positions[2:]), "schemas, then runtime, then services"
-    copies = " ".join(args for keyword, args in dockerfile_instructions() if keyword == "COPY")
-    for directory in ("schemas", "runtime", "services"):
-        assert f"{directory}/" in copies
-    installs = re.findall(r"pip install ([^&;]*)", runs)
-    assert all("-c constraints.txt" in args for args in installs), "the tested versions"
-    assert "constraints.txt" in copies
-
-
-def test_dockerfile_runs_as_non_root() -> None:
-    users = [args for keyword, args in dockerfile_instructions() if keyword == "USER"]
-    assert users, "no USER instruction"
-    final_user = users[-1].split(":", 1)[0]
-    assert final_user not in {"root", "0", ""}
-
-
-def test_dockerfile_ships_the_default_routing_config() -> None:
-    compose_env = environment(service(load_compose(), "router"))
-    routing = compose_env["ROUTING_CONFIG"]
-    assert routing.startswith("/app/services/")
-    copies = [args for keyword, args in dockerfile_instructions() if keyword == "COPY"]
-    assert any(args.split()[-1].rstrip("/") == "/app/services" for args in copies)
-
-
-def test_dockerignore_excludes_local_clutter() -> None:
-    entries = {
-        line.strip()
-        for line in DOCKERIGNORE.read_text(encoding="utf-8").splitlines()
-        if line.strip() and not line.lstrip().startswith("#")
-    }
-    for required in (".git", ".venv", "bench/results", "**/__pycache__"):
-        assert required in entries, f".dockerignore lacks {required}"
-    for needed in ("schemas", "runtime", "services", "services/router"):
-        assert needed not in entries, f".dockerignore must not exclude {needed}"
