@@ -15,7 +15,7 @@ owner resumes from the last commit that succeeded.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Protocol
 
 import structlog
@@ -82,26 +82,26 @@ class FinishBeforeRevoke(ConsumerRebalanceListener):  # type: ignore[misc]
     is applied, so the next owner starts where this one stopped instead of applying the
     same records alongside it.
 
-    ``revoked`` and ``assigned`` are told which partitions come and go (``revoked``
-    before the finishing), e.g. so that a replica fires only its own partitions'
-    deadlines."""
+    Each of ``revoked`` and ``assigned`` is told which partitions come and go
+    (``revoked`` before the finishing), e.g. so that a replica fires only its own
+    partitions' deadlines."""
 
     def __init__(
         self,
         finish: Callable[[], Awaitable[None]],
         *,
-        revoked: Partitions | None = None,
-        assigned: Partitions | None = None,
+        revoked: Sequence[Partitions] = (),
+        assigned: Sequence[Partitions] = (),
     ) -> None:
         self._finish = finish
         self._revoked = revoked
         self._assigned = assigned
 
     async def on_partitions_revoked(self, revoked: Iterable[TopicPartition]) -> None:
-        if self._revoked is not None:
-            self._revoked(set(revoked))
+        for told in self._revoked:
+            told(set(revoked))
         await self._finish()
 
     async def on_partitions_assigned(self, assigned: Iterable[TopicPartition]) -> None:
-        if self._assigned is not None:
-            self._assigned(set(assigned))
+        for told in self._assigned:
+            told(set(assigned))

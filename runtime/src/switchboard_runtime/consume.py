@@ -12,7 +12,7 @@ from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 
-from switchboard_runtime.commits import FinishBeforeRevoke
+from switchboard_runtime.commits import FinishBeforeRevoke, Partitions
 from switchboard_runtime.dlq import SourceRecord
 from switchboard_runtime.gaps import OffsetGaps
 from switchboard_runtime.kafka_offsets import ConsumerRef
@@ -47,18 +47,12 @@ def subscribe_per_topic(
     consumer owns and every record it handled. Returns the consumer (None until it runs).
     """
     gaps = OffsetGaps()
-
-    def moved(partitions: set[TopicPartition]) -> None:
-        gaps.forget(partitions)
-        if watermarks is not None:
-            watermarks.revoked(partitions)
-
-    def assigned(partitions: set[TopicPartition]) -> None:
-        gaps.forget(partitions)
-        if watermarks is not None:
-            watermarks.assigned(partitions)
-
-    listener = FinishBeforeRevoke(_nothing_to_finish, revoked=moved, assigned=assigned)
+    revoked: list[Partitions] = [gaps.forget]
+    assigned: list[Partitions] = [gaps.forget]
+    if watermarks is not None:
+        revoked.append(watermarks.revoked)
+        assigned.append(watermarks.assigned)
+    listener = FinishBeforeRevoke(_nothing_to_finish, revoked=revoked, assigned=assigned)
     subscriber = broker.subscriber(
         *pipelines,
         group_id=group_id,

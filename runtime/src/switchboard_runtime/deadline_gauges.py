@@ -19,7 +19,8 @@ from typing import cast
 from prometheus_client.metrics_core import Metric
 from redis.asyncio import Redis
 
-from switchboard_runtime.live_metrics import ClockMs, gauges
+from switchboard_runtime.clock import ClockMs
+from switchboard_runtime.live_metrics import gauges
 from switchboard_runtime.partitioned_deadlines import DeadlineSets
 
 COUNT_CAP = 10_000

@@ -27,6 +27,7 @@ import structlog
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from switchboard_runtime.clock import ClockMs
 from switchboard_runtime.metrics import DeadlineMetrics
 from switchboard_runtime.waiting import wait_at_most
 
@@ -37,7 +38,6 @@ FireBatch = Callable[[Sequence[str], int], Awaitable[list[str]]]
 # fire the due members of several sets ((partition or None, members) each) together,
 # e.g. in one round trip; the outcomes per set, in order
 FireSets = Callable[[Sequence[tuple[int | None, Sequence[str]]], int], Awaitable[list[list[str]]]]
-ClockMs = Callable[[], int]
 Due = list[tuple[str, float]]
 # a sorted set the timer fires: its key, and its partition (None: the single set)
 DeadlineSet = tuple[str, int | None]

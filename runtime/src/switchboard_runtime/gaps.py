@@ -17,13 +17,13 @@ accepted, with a warning.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
 import structlog
 
+from switchboard_runtime.clock import wall_clock_ms
 from switchboard_runtime.commits import Record
 from switchboard_runtime.watermarks import TopicPartitionLike
 
@@ -33,10 +33,6 @@ TopicPartitionKey = tuple[str, int]
 
 
 R = TypeVar("R", bound=Record)
-
-
-def wall_clock_ms() -> int:
-    return time.time_ns() // 1_000_000
 
 
 @dataclass

@@ -14,8 +14,7 @@ out, and ``switchboard_redis_up`` says so.
 from __future__ import annotations
 
 import asyncio
-import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Protocol, cast
 
 import structlog
@@ -24,14 +23,11 @@ from prometheus_client.metrics_core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from redis.asyncio import Redis
 
+from switchboard_runtime.clock import ClockMs
+
 log = structlog.get_logger(__name__)
 
-ClockMs = Callable[[], int]
 SCRAPE_TIMEOUT_S = 2.0
-
-
-def wall_clock_ms() -> int:
-    return time.time_ns() // 1_000_000
 
 
 class LiveMetrics(Protocol):

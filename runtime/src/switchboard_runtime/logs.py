@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import structlog
+from switchboard_schemas.fields import ID_MAX_LENGTH
 
 _PROCESS_CORRELATION_ID = f"proc-{uuid.uuid4().hex[:12]}"
 # the ids a line about an item names, where they apply
@@ -17,12 +18,14 @@ ID_FIELDS = ("work_item_id", "agent_id", "offer_id", "callback_id", "campaign_id
 
 
 def ids_of(value: object) -> dict[str, str]:
-    """The ids (``ID_FIELDS``) a payload model or a decoded JSON object carries."""
+    """The ids (``ID_FIELDS``) a payload model or a decoded JSON object carries; a value
+    no id could be (not a string, longer than an id) is left out, so a hostile record
+    cannot make its dead-letter line long."""
     if isinstance(value, Mapping):
         found = {name: value.get(name) for name in ID_FIELDS}
     else:
         found = {name: getattr(value, name, None) for name in ID_FIELDS}
-    return {name: v for name, v in found.items() if isinstance(v, str)}
+    return {name: v for name, v in found.items() if isinstance(v, str) and len(v) <= ID_MAX_LENGTH}
 
 
 def _ensure_correlation_id(

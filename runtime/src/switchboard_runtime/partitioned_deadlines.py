@@ -10,7 +10,8 @@ from dataclasses import dataclass
 
 from redis.asyncio import Redis
 
-from switchboard_runtime.deadlines import ClockMs, DeadlineTimer, Fire, FireBatch, FireSets
+from switchboard_runtime.clock import ClockMs
+from switchboard_runtime.deadlines import DeadlineTimer, Fire, FireBatch, FireSets
 from switchboard_runtime.deadlines import Partitioned as PartitionedSets
 from switchboard_runtime.kafka_offsets import ConsumerOffsets, ConsumerRef
 from switchboard_runtime.settings import DeadlineSettings

@@ -25,6 +25,7 @@ from redis.asyncio import BlockingConnectionPool, Redis
 from redis.exceptions import RedisError
 
 from switchboard_runtime.atomic import StateLost
+from switchboard_runtime.clock import wall_clock_ms
 from switchboard_runtime.generation import Generation, GenerationWatch, RefuseWhileStateLost
 from switchboard_runtime.health import Check, health_router
 from switchboard_runtime.http import validation_failed
@@ -35,12 +36,7 @@ from switchboard_runtime.kafka import (
     kafka_answers,
     make_producer,
 )
-from switchboard_runtime.live_metrics import (
-    LiveMetrics,
-    OutboxGauges,
-    exposition,
-    wall_clock_ms,
-)
+from switchboard_runtime.live_metrics import LiveMetrics, OutboxGauges, exposition
 from switchboard_runtime.logs import FastStreamLogger
 from switchboard_runtime.metrics import service_registry
 from switchboard_runtime.outbox import OutboxRelay

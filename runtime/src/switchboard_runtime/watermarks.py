@@ -35,9 +35,10 @@ import structlog
 from aiokafka.errors import KafkaError
 from aiokafka.partitioner import murmur2
 
+from switchboard_runtime.clock import ClockMs
+
 log = structlog.get_logger(__name__)
 
-ClockMs = Callable[[], int]
 BROKER_ERRORS = (KafkaError, OSError, TimeoutError)
 
 

@@ -44,3 +44,9 @@ def test_an_event_without_a_correlation_id_is_traced_by_its_own_id() -> None:
     assert fields["correlation_id"] == "n-2"
     assert published_fields(b"not json") == {}
     assert published_fields(b"[1, 2]") == {}
+
+
+def test_a_value_no_id_could_be_is_left_out_of_the_line() -> None:
+    hostile = {"work_item_id": "x" * 100_000, "agent_id": "a" * 128, "offer_id": ["of-1"]}
+
+    assert ids_of(hostile) == {"agent_id": "a" * 128}

@@ -173,7 +173,7 @@ async def test_only_partitions_currently_assigned_get_a_watermark() -> None:
     assert s.marks.owned() == [0]
     assert await s.marks.watermarks({1: [s.clock.now - 1]}) == {}
     listener = FinishBeforeRevoke(
-        lambda: asyncio.sleep(0), revoked=s.marks.revoked, assigned=s.marks.assigned
+        lambda: asyncio.sleep(0), revoked=[s.marks.revoked], assigned=[s.marks.assigned]
     )
     await listener.on_partitions_revoked({TopicPartition(TOPIC, 0)})
     await listener.on_partitions_assigned({TopicPartition(TOPIC, 2)})

@@ -11,8 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from redis.asyncio import Redis
+from switchboard_runtime.clock import ClockMs
 from switchboard_runtime.deadline_gauges import DeadlineGauges
-from switchboard_runtime.live_metrics import ClockMs, LiveMetrics
+from switchboard_runtime.live_metrics import LiveMetrics
 from switchboard_runtime.partitioned_deadlines import DeadlineSets
 from switchboard_runtime.redis_keys import Keys
 

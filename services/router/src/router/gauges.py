@@ -20,8 +20,9 @@ from typing import Any
 
 from prometheus_client.metrics_core import Metric
 from redis.asyncio import Redis
+from switchboard_runtime.clock import ClockMs
 from switchboard_runtime.deadline_gauges import DeadlineGauges
-from switchboard_runtime.live_metrics import ClockMs, LiveMetrics, gauge, gauges
+from switchboard_runtime.live_metrics import LiveMetrics, gauge, gauges
 from switchboard_runtime.partitioned_deadlines import DeadlineSets
 from switchboard_runtime.redis_keys import Keys
 from switchboard_schemas.enums import Priority, WorkItemType

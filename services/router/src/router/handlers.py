@@ -11,9 +11,10 @@ from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from switchboard_runtime.batch import BatchPipeline
+from switchboard_runtime.clock import wall_clock_ms
 from switchboard_runtime.commits import FinishBeforeRevoke, OffsetCommitter
 from switchboard_runtime.consume import source_record
-from switchboard_runtime.gaps import OffsetGaps, wall_clock_ms
+from switchboard_runtime.gaps import OffsetGaps
 from switchboard_runtime.watermarks import Watermarks
 
 from router.config import RouterSettings
@@ -88,16 +89,11 @@ def register(
         await committer.flush()
 
     gaps = OffsetGaps(wall_clock_ms)
-
-    def revoked(partitions: set[TopicPartition]) -> None:
-        watermarks.revoked(partitions)
-        gaps.forget(partitions)
-
-    def assigned(partitions: set[TopicPartition]) -> None:
-        watermarks.assigned(partitions)
-        gaps.forget(partitions)
-
-    listener = FinishBeforeRevoke(settle, revoked=revoked, assigned=assigned)
+    listener = FinishBeforeRevoke(
+        settle,
+        revoked=[watermarks.revoked, gaps.forget],
+        assigned=[watermarks.assigned, gaps.forget],
+    )
     subscriber = broker.subscriber(
         *topics,
         group_id=group_id,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping
 
 import structlog
@@ -10,6 +9,7 @@ from aiokafka import AIOKafkaProducer
 from fastapi import FastAPI
 from faststream.kafka import KafkaBroker
 from switchboard_runtime.batch import BatchPipeline
+from switchboard_runtime.clock import wall_clock_ms
 from switchboard_runtime.commits import OffsetCommitter
 from switchboard_runtime.dispatch import On, models_of
 from switchboard_runtime.generation import Generation
@@ -31,10 +31,6 @@ from router.scripts import RouterScripts, ScriptCall, Timing
 
 SERVICE = "router"
 log = structlog.get_logger(__name__)
-
-
-def wall_clock_ms() -> int:
-    return time.time_ns() // 1_000_000
 
 
 async def split_queues(scripts: RouterScripts, config: RoutingConfig) -> None:

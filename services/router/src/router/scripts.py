@@ -12,13 +12,14 @@ from __future__ import annotations
 import itertools
 import json
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any, Literal
 
 from redis.asyncio import Redis
 from switchboard_runtime.atomic import AtomicScript, GenerationSource, executed
+from switchboard_runtime.clock import ClockMs
 from switchboard_runtime.redis_keys import Keys
 
 from router.routing_config import RoutingConfig
@@ -32,7 +33,6 @@ SCRIPT_NAMES: tuple[ScriptName, ...] = (
     "fire",
     "split",
 )
-ClockMs = Callable[[], int]
 # scripts sent to Redis in one pipeline (see RouterScripts.run_calls)
 PIPELINE_CALLS = 50
 
