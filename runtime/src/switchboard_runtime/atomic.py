@@ -1,8 +1,10 @@
 """State-changing Lua scripts that apply all or nothing, over a store that still holds
 the state they expect.
 
-Every service script is registered through :class:`AtomicScript`. Its body reads with
-``call(...)`` and writes with ``write(...)`` (never ``redis.call``); ``write`` notes how
+Every service script is registered through :class:`AtomicScript`, written as
+:mod:`switchboard_runtime.lua` describes (named arguments, keys from ``key.<builder>``).
+Its body reads with ``call(...)`` and writes with ``write(...)`` (never ``redis.call``);
+``write`` notes how
 to undo each write before making it and, should the script fail half-way (a key of the
 wrong type, a bug), the wrapper (``atomic.lua``) undoes them in reverse and answers an
 error: Redis itself keeps whatever a failed script wrote. A note costs about one read
@@ -18,9 +20,9 @@ persistence, a flush) no longer holds it, and every script then refuses with
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from importlib import resources
 from typing import Any, Protocol
 
 from redis.asyncio import Redis
@@ -29,7 +31,8 @@ from redis.commands.core import AsyncScript
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
 
-from switchboard_runtime.outbox import OUTBOX_LUA
+from switchboard_runtime.lua import LuaFile, LuaSource, key_builders, lua_files
+from switchboard_runtime.redis_keys import Keys
 
 STATE_LOST = "SB_STATE_LOST"
 SCRIPT_FAILED = "SB_SCRIPT_FAILED"
@@ -66,60 +69,78 @@ class GenerationSource(Protocol):
     def current(self) -> str | None: ...
 
 
-def atomic_source(body: str) -> str:
-    """The full Lua source of a state-changing script with ``body`` (which may use
-    ``outbox_add``, see :mod:`switchboard_runtime.outbox`)."""
-    prelude = resources.files("switchboard_runtime").joinpath("atomic.lua").read_text()
-    return (
-        f"{prelude}\nlocal function __script()\n{OUTBOX_LUA}\n{body}\nend\n"
-        "local ok, result = pcall(__script)\n"
-        "if ok then return result end\n"
-        "return rolled_back(result)\n"
+def atomic_source(files: Sequence[LuaFile]) -> LuaSource:
+    """The whole source of a state-changing script made of ``files`` (which may use
+    ``key.<builder>``, ``call``, ``write`` and ``outbox_add``)."""
+    return LuaSource.of(
+        [
+            *lua_files("switchboard_runtime", "atomic.lua"),
+            key_builders(),
+            LuaFile("<atomic wrapper>", "local function __script()"),
+            *lua_files("switchboard_runtime", "outbox.lua"),
+            *files,
+            LuaFile(
+                "<atomic wrapper>",
+                "end\nlocal ok, result = pcall(__script)\n"
+                "if ok then return result end\nreturn rolled_back(result)",
+            ),
+        ]
     )
 
 
-def translate(exc: ResponseError) -> Exception:
+# every registered script's source by its SHA1, to name the file of an error's line
+_SOURCES: dict[str, LuaSource] = {}
+
+
+def translate(exc: ResponseError, source: LuaSource | None = None) -> Exception:
     """The error a script's refusal stands for (from a pipeline too, whose message is
-    ``Command # n (<command and arguments>) of pipeline caused error: ('<error>',)``)."""
+    ``Command # n (<command and arguments>) of pipeline caused error: ('<error>',)``),
+    with each line of the script it names shown as ``<file>:<line>``."""
     whole = str(exc)
     text = whole.rpartition(PIPELINE_ERROR)[2]
     if text != whole:  # the pipeline's error is the repr of a 1-tuple
         text = text.removeprefix("('").removeprefix('("').removesuffix("',)").removesuffix('",)')
+    if source is None:
+        source = next((src for sha, src in _SOURCES.items() if sha in whole), None)
+    if source is not None:
+        text = source.explain(text)
     if text.startswith(STATE_LOST):
         return StateLost(text)
     if text.startswith(SCRIPT_FAILED):
         return ScriptFailed(text)
-    return exc
+    return ResponseError(text) if source is not None else exc
 
 
 class AtomicScript:
-    """A registered atomic script, called like redis-py's: ``await s(keys, args)``."""
+    """A registered atomic script, called with its named arguments: ``await s(args)``."""
 
-    def __init__(self, redis: Redis, body: str, generation: GenerationSource) -> None:
-        self._script: AsyncScript = redis.register_script(atomic_source(body))
+    def __init__(
+        self, redis: Redis, keys: Keys, files: Sequence[LuaFile], generation: GenerationSource
+    ) -> None:
+        self.source = atomic_source(files)
+        self._script: AsyncScript = redis.register_script(self.source.text)
+        _SOURCES[self._script.sha] = self.source
+        self._tag = keys.tag
         self._generation = generation
 
-    def _keys_args(
-        self, keys: Sequence[str], args: Sequence[str | int | float]
-    ) -> tuple[list[Any], list[Any]]:
+    def _keys_args(self, args: Mapping[str, Any]) -> tuple[list[str], list[str]]:
         expected = self._generation.current
         if not expected:
             raise StateLost("the store's generation is not established yet")
-        return [*keys, self._generation.key], [*args, expected]
+        named = json.dumps(args, separators=(",", ":"))
+        return [self._tag, self._generation.key], [named, expected]
 
-    async def __call__(self, keys: Sequence[str], args: Sequence[str | int | float]) -> Any:
-        all_keys, all_args = self._keys_args(keys, args)
+    async def __call__(self, args: Mapping[str, Any]) -> Any:
+        keys, argv = self._keys_args(args)
         try:
-            return await self._script(keys=all_keys, args=all_args)
+            return await self._script(keys=keys, args=argv)
         except ResponseError as exc:
-            raise translate(exc) from None
+            raise translate(exc, self.source) from None
 
-    async def queue(
-        self, pipe: Pipeline, keys: Sequence[str], args: Sequence[str | int | float]
-    ) -> None:
-        """Add a call to ``pipe``; run :func:`results` over what ``pipe.execute`` returns."""
-        all_keys, all_args = self._keys_args(keys, args)
-        await self._script(keys=all_keys, args=all_args, client=pipe)
+    async def queue(self, pipe: Pipeline, args: Mapping[str, Any]) -> None:
+        """Add a call to ``pipe``; run :func:`executed` over it to read the results."""
+        keys, argv = self._keys_args(args)
+        await self._script(keys=keys, args=argv, client=pipe)
 
 
 async def executed(pipe: Pipeline) -> list[Any]:

@@ -1,9 +1,9 @@
 """Transactional outbox on a Redis stream, and the relay that drains it into Kafka.
 
-A service's Lua script changes state and appends the resulting events to the
-outbox stream in one atomic step (use ``OUTBOX_LUA`` inside the script). The relay
-publishes the stream to Kafka and deletes entries only after Kafka acknowledged
-them, so an event is never lost; after a crash it may be published twice, and
+A service's Lua script changes state and appends the resulting events to the outbox
+stream in one atomic step (``outbox_add`` of ``lua/outbox.lua``, in every state-changing
+script). The relay publishes the stream to Kafka and deletes entries only after Kafka
+acknowledged them, so an event is never lost; after a crash it may be published twice, and
 every consumer de-duplicates by CloudEvents ``id``.
 
 One replica at a time holds a lease on the stream and relays it, which keeps the
@@ -41,17 +41,6 @@ CONTENT_TYPE_HEADER = ("content-type", b"application/cloudevents+json")
 # The event's CloudEvents type, when the outbox entry names it (field "y"): consumers
 # skip the types they don't follow without parsing the JSON (see pipeline.py).
 TYPE_HEADER = "sb-type"
-
-# Paste into a service script: outbox_add(stream_key, topic, kafka_key, event_json[, type])
-OUTBOX_LUA = """
-local function outbox_add(stream, topic, key, value, ce_type)
-  if ce_type then
-    write('XADD', stream, '*', 't', topic, 'k', key, 'v', value, 'y', ce_type)
-  else
-    write('XADD', stream, '*', 't', topic, 'k', key, 'v', value)
-  end
-end
-"""
 
 _LEASE_LUA = """
 local holder = redis.call('GET', KEYS[1])

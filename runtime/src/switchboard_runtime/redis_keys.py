@@ -1,7 +1,10 @@
 """Every Redis key Switchboard uses is built here.
 
 All keys of one tenant share the hash tag ``{sb:<tenant>}`` so a Lua script that
-touches several of them stays inside one Redis Cluster slot.
+touches several of them stays inside one Redis Cluster slot. Lua scripts build the same
+names with ``key.<builder>(...)``, generated from these methods
+(:func:`switchboard_runtime.lua.key_builders`): a builder is a method of plain string
+arguments whose result starts with the tag.
 """
 
 from __future__ import annotations
@@ -48,8 +51,7 @@ class Keys:
         """List: the item's lifecycle steps as JSON entries, oldest first."""
         return f"{self.tag}:wi:{work_item_id}:history"
 
-    # Router keys. The router's Lua prelude (services/router/src/router/lua/lib.lua)
-    # builds the same names with k(...) from the tag; tests check the two agree.
+    # Router keys.
 
     def router_item(self, work_item_id: str) -> str:
         """Hash: the router's view of an item (status, queue, offer, agent, kind)."""
@@ -64,20 +66,18 @@ class Keys:
         priority * 1e13 + created epoch ms."""
         return f"{self.tag}:q:{name}:{kind}"
 
-    def queue_before_kinds(self, name: str) -> str:
-        """Sorted set: waiting items of all kinds, as routers before 2026-11-27 kept them
-        (moved into the per-kind sets when a router starts)."""
-        return f"{self.tag}:q:{name}"
-
     def queue_agents(self, name: str, kind: str) -> str:
         """Sorted set: available agents of a queue with a free slot of one kind, scored by
         when they were last offered work."""
         return f"{self.tag}:qa:{name}:{kind}"
 
-    def queue_agents_before_kinds(self, name: str) -> str:
-        """Sorted set: available agents of a queue, as routers before 2026-11-27 kept them
-        (moved into the per-kind sets when a router starts)."""
-        return f"{self.tag}:qa:{name}"
+    def round_robin(self, queue: str) -> str:
+        """String: the agent a round-robin queue offered work to last."""
+        return f"{self.tag}:rr:{queue}"
+
+    def offer_sequence(self) -> str:
+        """String: the counter offer ids are numbered from."""
+        return f"{self.tag}:offer-seq"
 
     def queue_config(self) -> str:
         """Hash: queue name -> routing strategy."""
@@ -111,16 +111,11 @@ class Keys:
         switchboard_runtime.watermarks)."""
         return f"{self.tag}:deadlines:{partition}"
 
-    # Work item read model (the Inbox). The projection script builds an agent's inbox
-    # key as agent_inbox_prefix() .. agent_id, so both builders must stay in step.
+    # Work item read model (the Inbox).
 
     def agent_inbox(self, agent_id: str) -> str:
         """Sorted set: work item ids in the agent's Inbox, scored by entry time (epoch ms)."""
-        return f"{self.agent_inbox_prefix()}{agent_id}"
-
-    def agent_inbox_prefix(self) -> str:
-        """String prefix of ``agent_inbox`` keys, for scripts that append the agent id."""
-        return f"{self.tag}:inbox:"
+        return f"{self.tag}:inbox:{agent_id}"
 
     def parked(self, queue: str) -> str:
         """Sorted set: outbound items skipped too often, left for supervisors."""

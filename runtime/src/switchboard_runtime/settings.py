@@ -105,6 +105,18 @@ class CommonSettings(BaseSettings):
     processing_attempts: int = Field(
         3, ge=1, le=100, description="Attempts at a command that fails on a bug before DLQ."
     )
+    retention_days: float = Field(
+        30,
+        gt=0,
+        le=3650,
+        description="Days a closed record (a completed or cancelled item, a finished "
+        "callback) and its history stay in Redis; open ones are kept until they close. "
+        "workitem.archived carries the whole record for a longer-lived store.",
+    )
+
+    @property
+    def retention_seconds(self) -> int:
+        return max(1, round(self.retention_days * 86400))
 
 
 class DeadlineSettings(CommonSettings):

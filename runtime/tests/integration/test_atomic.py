@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from redis.asyncio import Redis
 from switchboard_runtime.atomic import AtomicScript, FixedGeneration, ScriptFailed, StateLost
+from switchboard_runtime.lua import LuaFile
 from switchboard_runtime.redis_keys import Keys
 from switchboard_runtime.testing import Brokers
 
@@ -16,27 +17,28 @@ pytestmark = pytest.mark.integration
 
 GENERATION = "init:atomic-tests"
 
-# KEYS[1..8]: hash, zset, set, string, list, stream, new key, key to delete
-# ARGV[1]: 'fail' to fail after every write
+# A.k[1..9]: hash, zset, set, string, list, stream, new key, key to delete, counter
+# A.how: 'fail' to fail after every write
 WRITES = """
-write('HSET', KEYS[1], 'a', 'changed', 'new', 'x')
-write('HDEL', KEYS[1], 'b')
-write('HINCRBY', KEYS[1], 'n', 5)
-write('HINCRBY', KEYS[1], 'fresh', 1)
-write('ZADD', KEYS[2], 9, 'm1', 1, 'added')
-write('ZADD', KEYS[2], 'NX', 3, 'nx-added')
-write('ZREM', KEYS[2], 'm2')
-write('SADD', KEYS[3], 's1', 'added')
-write('SREM', KEYS[3], 's2')
-write('SET', KEYS[4], 'changed', 'EX', 5)
-write('INCR', KEYS[9])
-write('RPUSH', KEYS[5], 'pushed', 'twice')
-write('XADD', KEYS[6], '*', 'f', 'v')
-write('XADD', KEYS[7], '*', 'f', 'v')
-write('DEL', KEYS[8])
-write('EXPIRE', KEYS[1], 100)
-write('PEXPIRE', KEYS[3], 1234567)
-if ARGV[1] == 'fail' then write('HSET', KEYS[4], 'f', 'v') end
+local K = A.k
+write('HSET', K[1], 'a', 'changed', 'new', 'x')
+write('HDEL', K[1], 'b')
+write('HINCRBY', K[1], 'n', 5)
+write('HINCRBY', K[1], 'fresh', 1)
+write('ZADD', K[2], 9, 'm1', 1, 'added')
+write('ZADD', K[2], 'NX', 3, 'nx-added')
+write('ZREM', K[2], 'm2')
+write('SADD', K[3], 's1', 'added')
+write('SREM', K[3], 's2')
+write('SET', K[4], 'changed', 'EX', 5)
+write('INCR', K[9])
+write('RPUSH', K[5], 'pushed', 'twice')
+write('XADD', K[6], '*', 'f', 'v')
+write('XADD', K[7], '*', 'f', 'v')
+write('DEL', K[8])
+write('EXPIRE', K[1], 100)
+write('PEXPIRE', K[3], 1234567)
+if A.how == 'fail' then write('HSET', K[4], 'f', 'v') end
 return 'done'
 """
 
@@ -84,12 +86,17 @@ async def test_a_script_failing_after_writes_of_every_kind_leaves_no_trace(
     try:
         await redis.set(keys.generation(), GENERATION)
         await seed(redis, names)
-        script = AtomicScript(redis, WRITES, FixedGeneration(keys.generation(), GENERATION))
+        script = AtomicScript(
+            redis,
+            keys,
+            [LuaFile("writes.lua", WRITES)],
+            FixedGeneration(keys.generation(), GENERATION),
+        )
         before = await state(redis, names)
         with pytest.raises(ScriptFailed, match="WRONGTYPE"):
-            await script(names, ["fail"])
+            await script({"k": names, "how": "fail"})
         assert await state(redis, names) == before
-        assert await script(names, ["succeed"]) == b"done"
+        assert await script({"k": names, "how": "succeed"}) == b"done"
         assert await state(redis, names) != before  # the same writes do apply when it succeeds
     finally:
         await redis.aclose()
@@ -106,13 +113,20 @@ async def test_a_script_over_another_generation_changes_nothing(
         for marker in (None, "init:someone-else"):
             if marker is not None:
                 await redis.set(keys.generation(), marker)
-            script = AtomicScript(redis, WRITES, FixedGeneration(keys.generation(), GENERATION))
+            script = AtomicScript(
+                redis,
+                keys,
+                [LuaFile("writes.lua", WRITES)],
+                FixedGeneration(keys.generation(), GENERATION),
+            )
             with pytest.raises(StateLost):
-                await script(names, ["succeed"])
+                await script({"k": names, "how": "succeed"})
             assert await state(redis, names) == before
-        unknown = AtomicScript(redis, WRITES, FixedGeneration(keys.generation(), None))
+        unknown = AtomicScript(
+            redis, keys, [LuaFile("writes.lua", WRITES)], FixedGeneration(keys.generation(), None)
+        )
         with pytest.raises(StateLost):
-            await unknown(names, ["succeed"])
+            await unknown({"k": names, "how": "succeed"})
     finally:
         await redis.aclose()
 
@@ -120,14 +134,14 @@ async def test_a_script_over_another_generation_changes_nothing(
 # Found by review: cases where notes were skipped or taken for the wrong thing.
 REVIEWED = [
     # ZADD INCR: the member, not the increment, is what changes
-    ("write('ZADD', KEYS[1], 'INCR', 5, 'm')", {"z": {"m": 1}}),
+    ("write('ZADD', K[1], 'INCR', 5, 'm')", {"z": {"m": 1}}),
     # an empty field name and a whole-key note are different notes
-    ("write('HSET', KEYS[1], '', '2'); write('EXPIRE', KEYS[1], 100)", {"h": {"": "1"}}),
-    ("write('ZADD', KEYS[1], 5, ''); write('DEL', KEYS[1])", {"z": {"": 1, "x": 2}}),
+    ("write('HSET', K[1], '', '2'); write('EXPIRE', K[1], 100)", {"h": {"": "1"}}),
+    ("write('ZADD', K[1], 5, ''); write('DEL', K[1])", {"z": {"": 1, "x": 2}}),
     # the same name as a member of a sorted set and then as a field of a hash
     (
-        "write('ZADD', KEYS[1], 1, 'm'); write('ZREM', KEYS[1], 'm');"
-        " write('HSET', KEYS[1], 'm', 'v')",
+        "write('ZADD', K[1], 1, 'm'); write('ZREM', K[1], 'm');"
+        " write('HSET', K[1], 'm', 'v')",
         {},
     ),
 ]  # fmt: skip
@@ -147,11 +161,11 @@ async def test_reviewed_cases_leave_no_trace(
         if "h" in seed:
             await redis.hset(key, mapping=seed["h"])
         before = (await redis.dump(key), await redis.pttl(key), await content_of(redis, key))
-        script = AtomicScript(
-            redis, body + "\nerror('boom')", FixedGeneration(keys.generation(), GENERATION)
-        )
+        body = "local K = A.k\n" + body + "\nerror('boom')"
+        generation = FixedGeneration(keys.generation(), GENERATION)
+        script = AtomicScript(redis, keys, [LuaFile("reviewed.lua", body)], generation)
         with pytest.raises(ScriptFailed, match="boom"):
-            await script([key], [])
+            await script({"k": [key]})
         after = (await redis.dump(key), await redis.pttl(key), await content_of(redis, key))
         assert after[1:] == before[1:]
     finally:

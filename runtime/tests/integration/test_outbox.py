@@ -18,6 +18,7 @@ from redis.asyncio import Redis
 from structlog.testing import capture_logs
 from switchboard_runtime.atomic import AtomicScript, FixedGeneration
 from switchboard_runtime.kafka import make_producer
+from switchboard_runtime.lua import LuaFile
 from switchboard_runtime.outbox import OutboxRelay
 from switchboard_runtime.redis_keys import Keys
 from switchboard_runtime.settings import CommonSettings
@@ -30,7 +31,9 @@ pytestmark = pytest.mark.integration
 SERVICE = "rt-outbox"
 CONTENT_TYPE = ("content-type", b"application/cloudevents+json")
 # What a service script does: outbox_add(...) after the state change.
-APPEND_LUA = "outbox_add(KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4] ~= '' and ARGV[4] or nil)"
+APPEND_LUA = LuaFile(
+    "append.lua", "outbox_add(key.outbox(A.service), A.topic, A.key, A.value, A.type)"
+)
 GENERATION = "init:outbox-tests"
 
 
@@ -39,6 +42,7 @@ class Outbox:
     stream: str
     lease: str
     generation: str
+    keys: Keys
 
 
 @dataclass(frozen=True)
@@ -52,7 +56,7 @@ class Written:
 def fresh_outbox() -> Outbox:
     """The outbox stream and lease of a tenant nobody else uses."""
     keys = Keys(f"t{uuid.uuid4().hex[:16]}")
-    return Outbox(keys.outbox(SERVICE), keys.outbox_lease(SERVICE), keys.generation())
+    return Outbox(keys.outbox(SERVICE), keys.outbox_lease(SERVICE), keys.generation(), keys)
 
 
 async def append(
@@ -71,10 +75,12 @@ async def append(
         "data": {"seq": seq},
     }
     value = json.dumps(event).encode()
-    args = [topic, key, value.decode(), "test.happened" if typed else ""]
+    args = {"service": SERVICE, "topic": topic, "key": key, "value": value.decode()}
+    if typed:
+        args["type"] = "test.happened"
     await redis.set(outbox.generation, GENERATION)
-    script = AtomicScript(redis, APPEND_LUA, FixedGeneration(outbox.generation, GENERATION))
-    await script([outbox.stream], args)
+    generation = FixedGeneration(outbox.generation, GENERATION)
+    await AtomicScript(redis, outbox.keys, [APPEND_LUA], generation)(args)
     return Written(key, seq, event_id, value)
 
 

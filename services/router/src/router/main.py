@@ -33,12 +33,6 @@ SERVICE = "router"
 log = structlog.get_logger(__name__)
 
 
-async def split_queues(scripts: RouterScripts, config: RoutingConfig) -> None:
-    moved = await scripts.split_queues_by_kind(config)
-    if moved:
-        log.info("waiting_items_split_by_kind", items=moved)
-
-
 def batch_pipeline(
     settings: RouterSettings,
     producer: AIOKafkaProducer,
@@ -95,6 +89,7 @@ def create_app(settings: RouterSettings) -> FastAPI:
         wrapup_timeout_ms=round(settings.wrapup_timeout_seconds * 1000),
         scan_items=settings.route_scan_items,
         scan_agents=settings.route_scan_agents,
+        retention_s=settings.retention_seconds,
     )
     keys = Keys(settings.tenant_id)
     redis = redis_client(settings)
@@ -124,7 +119,6 @@ def create_app(settings: RouterSettings) -> FastAPI:
         hooks=Hooks(
             on_connected=[
                 lambda: scripts.publish_queue_strategies(config),
-                lambda: split_queues(scripts, config),
             ],
             before_stop=[finish_batches],
         ),

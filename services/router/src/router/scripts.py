@@ -1,46 +1,42 @@
 """The router's Lua scripts: one atomic script per state transition.
 
-Each script is ``lua/lib.lua`` (keys, events, agent state) and ``lua/matching.lua``
-(matching and the shared item moves) followed by its own body, all inside the runtime's
-atomic wrapper (all or nothing, over the generation of state it expects; see
-switchboard_runtime.atomic). Scripts take the time from the caller, so tests can drive
-them with a fake clock; event ids are a per-call nonce plus a counter.
+Each script is ``lua/lib.lua`` (common arguments, events, agent state) and
+``lua/matching.lua`` (matching and the shared item moves) followed by its own body, all
+inside the runtime's atomic wrapper (all or nothing, over the generation of state it
+expects; see switchboard_runtime.atomic), written as switchboard_runtime.lua describes.
+Scripts take the time from the caller, so tests can drive them with a fake clock; event
+ids are a per-call nonce plus a counter.
 """
 
 from __future__ import annotations
 
 import itertools
-import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from importlib import resources
 from typing import Any, Literal
 
 from redis.asyncio import Redis
 from switchboard_runtime.atomic import AtomicScript, GenerationSource, executed
 from switchboard_runtime.clock import ClockMs
+from switchboard_runtime.lua import LuaFile, lua_files
 from switchboard_runtime.redis_keys import Keys
 
 from router.routing_config import RoutingConfig
 
-ScriptName = Literal["enqueue", "agent_status", "command", "cancel", "fire", "split"]
-SCRIPT_NAMES: tuple[ScriptName, ...] = (
-    "enqueue",
-    "agent_status",
-    "command",
-    "cancel",
-    "fire",
-    "split",
+ScriptName = Literal["enqueue", "agent_status", "command", "cancel", "fire"]
+SCRIPT_NAMES: tuple[ScriptName, ...] = ("enqueue", "agent_status", "command", "cancel", "fire")
+# named arguments every call carries (see lua/lib.lua); an operation's own must differ
+CONTEXT = frozenset(
+    {"now", "nonce", "tenant", "correlation_id", "offer_ms", "wrapup_ms"}
+    | {"scan_items", "scan_agents", "retention_s"}
 )
 # scripts sent to Redis in one pipeline (see RouterScripts.run_calls)
 PIPELINE_CALLS = 50
 
 
-def _body(name: str) -> str:
-    lua = resources.files("router").joinpath("lua")
-    parts = ("lib.lua", "matching.lua", f"{name}.lua")
-    return "\n".join(lua.joinpath(part).read_text() for part in parts)
+def _files(name: str) -> list[LuaFile]:
+    return lua_files("router", "lib.lua", "matching.lua", f"{name}.lua")
 
 
 @dataclass(frozen=True)
@@ -61,6 +57,7 @@ class Timing:
     wrapup_timeout_ms: int
     scan_items: int = 200
     scan_agents: int = 500
+    retention_s: int = 30 * 86400  # how long a closed item's record is kept
 
 
 class RouterScripts:
@@ -83,7 +80,7 @@ class RouterScripts:
         self._calls = itertools.count()
         self._generation = generation
         self._scripts = {
-            name: AtomicScript(redis, _body(name), generation) for name in SCRIPT_NAMES
+            name: AtomicScript(redis, keys, _files(name), generation) for name in SCRIPT_NAMES
         }
 
     async def publish_queue_strategies(self, config: RoutingConfig) -> None:
@@ -91,26 +88,23 @@ class RouterScripts:
         strategies = {queue: config.strategy(queue) for queue in config.queues}
         await self._redis.hset(self._keys.queue_config(), mapping=strategies)  # type: ignore[arg-type]
 
-    async def split_queues_by_kind(self, config: RoutingConfig) -> int:
-        """Move the items and agents of a configured queue's single sets (as routers before
-        per-kind sets kept them) into the sets of their kinds; returns how many moved."""
-        return sum([int(await self.run("split", {"queue": q})) for q in config.queues])
-
-    def _argv(
+    def _args(
         self, args: dict[str, Any], correlation_id: str | None, now_ms: int | None
-    ) -> list[str | int]:
+    ) -> dict[str, Any]:
+        if not CONTEXT.isdisjoint(args):
+            raise ValueError(f"an operation's arguments may not be named {sorted(CONTEXT)}")
         t = self._timing
-        return [
-            now_ms if now_ms is not None else self._clock_ms(),
-            f"{self._nonce_prefix}{next(self._calls):x}",
-            self._keys.tenant,
-            correlation_id or "",
-            t.offer_timeout_ms,
-            t.wrapup_timeout_ms,
-            t.scan_items,
-            t.scan_agents,
-            json.dumps({k: v for k, v in args.items() if v is not None}),
-        ]
+        return {k: v for k, v in args.items() if v is not None} | {
+            "now": now_ms if now_ms is not None else self._clock_ms(),
+            "nonce": f"{self._nonce_prefix}{next(self._calls):x}",
+            "tenant": self._keys.tenant,
+            "correlation_id": correlation_id or "",
+            "offer_ms": t.offer_timeout_ms,
+            "wrapup_ms": t.wrapup_timeout_ms,
+            "scan_items": t.scan_items,
+            "scan_agents": t.scan_agents,
+            "retention_s": t.retention_s,
+        }
 
     async def run(
         self,
@@ -120,8 +114,7 @@ class RouterScripts:
         now_ms: int | None = None,
     ) -> str:
         """Call one script; returns its outcome."""
-        argv = self._argv(args, correlation_id, now_ms)
-        result = await self._scripts[name]([self._keys.tag], argv)
+        result = await self._scripts[name](self._args(args, correlation_id, now_ms))
         return _text(result)
 
     async def run_many(
@@ -142,8 +135,8 @@ class RouterScripts:
         for start in range(0, len(calls), PIPELINE_CALLS):
             async with self._redis.pipeline(transaction=False) as pipe:
                 for call in calls[start : start + PIPELINE_CALLS]:
-                    argv = self._argv(call.args, call.correlation_id, call.now_ms)
-                    await self._scripts[call.name].queue(pipe, [self._keys.tag], argv)
+                    args = self._args(call.args, call.correlation_id, call.now_ms)
+                    await self._scripts[call.name].queue(pipe, args)
                 results += [_text(result) for result in await executed(pipe)]
         return results
 

@@ -89,7 +89,10 @@ async def test_full_lifecycle(router: Harness) -> None:
     assert (await h.agent("a1"))["used_async"] == "0"
     assert await h.agent_items("a1") == set()
     assert await h.deadlines() == []
-    assert await h.redis.ttl(h.keys.router_item("w1")) > 0
+    # closed: kept for the retention (30 days by default), then gone
+    assert 30 * 86400 - 60 < await h.redis.ttl(h.keys.router_item("w1")) <= 30 * 86400
+    assert await h.create("w2") == "queued"  # open: kept until it closes
+    assert await h.redis.ttl(h.keys.router_item("w2")) == -1
 
 
 async def test_priority_first(router: Harness) -> None:

@@ -1,12 +1,12 @@
 -- agent.status: available / away / offline, with queues, skills and capacity.
 -- A: {agent, status, queues = [...], skills = [...], capacity = {voice, chat, async}}
 if seen_before() then return 'duplicate' end
-local akey = k('ag', A.agent)
+local akey = key.agent(A.agent)
 local was = call('HGET', akey, 'status')
 for _, q in ipairs(agent_queues(A.agent)) do qa_remove_all(q, A.agent) end
-write('DEL', k('ag', A.agent, 'queues'), k('ag', A.agent, 'skills'))
-for _, q in ipairs(A.queues) do write('SADD', k('ag', A.agent, 'queues'), q) end
-for _, s in ipairs(A.skills) do write('SADD', k('ag', A.agent, 'skills'), s) end
+write('DEL', key.agent_queues(A.agent), key.agent_skills(A.agent))
+for _, q in ipairs(A.queues) do write('SADD', key.agent_queues(A.agent), q) end
+for _, s in ipairs(A.skills) do write('SADD', key.agent_skills(A.agent), s) end
 write('HSET', akey, 'status', A.status, 'cap_voice', A.capacity.voice,
   'cap_chat', A.capacity.chat, 'cap_async', A.capacity.async)
 -- its partition of agent.commands, where its deadlines live (see deadlines_of)
@@ -22,7 +22,7 @@ agent_event(A.agent, 'agent.status_changed', nil, {status = A.status})
 local requeued = {}
 if A.status == 'offline' then
   -- Pending offers go back to their queues; accepted items stay with the agent.
-  for _, wid in ipairs(call('SMEMBERS', k('ag', A.agent, 'items'))) do
+  for _, wid in ipairs(call('SMEMBERS', key.agent_items(A.agent))) do
     local item = load_item(wid)
     if item and item.status == 'offered' and item.agent == A.agent then
       withdraw_offer(wid, item)

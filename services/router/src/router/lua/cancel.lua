@@ -7,8 +7,8 @@ if item.status == 'completed' or item.status == 'cancelled' then return 'closed'
 local data = {}
 if A.reason then data.reason = A.reason end
 if item.status == 'queued' then
-  write('ZREM', qkey(item.queue, item.kind), A.wid)
-  write('ZREM', k('parked', item.queue), A.wid)
+  write('ZREM', key.queue(item.queue, item.kind), A.wid)
+  write('ZREM', key.parked(item.queue), A.wid)
 elseif item.status == 'offered' then
   write('ZREM', deadlines_of(item.dpart), 'o|' .. item.offer_id .. '|' .. A.wid)
   agent_event(item.agent, 'offer.revoked', A.wid, {offer_id = item.offer_id,

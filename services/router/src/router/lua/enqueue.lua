@@ -1,6 +1,6 @@
 -- workitem.created -> queued (and offered at once when an agent is free).
 -- A: {wid, queue, priority, created_ms, kind, skills = [...], summary = "<json>", outbound}
-local ikey = k('ri', A.wid)
+local ikey = key.router_item(A.wid)
 local held = call('TYPE', ikey).ok
 if held == 'hash' then return 'duplicate' end
 if held ~= 'none' then error('WRONGTYPE the item key holds a ' .. held) end
@@ -9,7 +9,7 @@ write('HSET', ikey, 'status', 'queued', 'queue', A.queue, 'score', string.format
   'kind', A.kind, 'skills', cjson.encode(A.skills), 'summary', A.summary,
   'outbound', A.outbound and '1' or '0', 'priority', A.priority, 'skips', 0)
 if CORRELATION ~= '' then write('HSET', ikey, 'corr', CORRELATION) end
-write('ZADD', qkey(A.queue, A.kind), score, A.wid)
+write('ZADD', key.queue(A.queue, A.kind), score, A.wid)
 local queued = {queue = A.queue, priority = A.priority}
 if A.note then queued.reason = A.note end
 item_event(A.wid, 'workitem.queued', queued)

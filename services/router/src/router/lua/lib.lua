@@ -1,53 +1,39 @@
--- Shared prelude of every router script (after runtime's OUTBOX_LUA, which defines
--- outbox_add). Pasted in front of each script body.
+-- Shared prelude of every router script (see switchboard_runtime/lua.py for the
+-- convention: TAG, named arguments A, key.<builder>, call and write).
 --
--- KEYS[1]  the tenant hash tag, e.g. "{sb:default}"; every key below is built from it,
---          so a script touches one Redis Cluster slot (see switchboard_runtime.redis_keys).
--- ARGV[1]  now, epoch milliseconds (the caller's injectable clock)
--- ARGV[2]  nonce: unique per call; event ids are nonce-1, nonce-2, ...
--- ARGV[3]  tenant id;  ARGV[4] correlation id ('' for none)
--- ARGV[5]  offer timeout ms;  ARGV[6] wrap-up timeout ms
--- ARGV[7]  items scanned per queue;  ARGV[8] agents scanned per queue
--- ARGV[9]  the operation's own arguments, a JSON object
+-- Every call's named arguments carry, besides the operation's own:
+--   now          epoch milliseconds (the caller's injectable clock)
+--   nonce        unique per call; event ids are nonce-1, nonce-2, ...
+--   tenant       the tenant id;  correlation_id  ('' for none)
+--   offer_ms, wrapup_ms         the offer and wrap-up timeouts
+--   scan_items, scan_agents     items and agents scanned per queue
+--   retention_s  how long a closed item's router record is kept
 
-local TAG = KEYS[1]
-local NOW = tonumber(ARGV[1])
-local NONCE = ARGV[2]
-local TENANT = ARGV[3]
-local CORRELATION = ARGV[4]
-local OFFER_MS = tonumber(ARGV[5])
-local WRAPUP_MS = tonumber(ARGV[6])
-local SCAN_ITEMS = tonumber(ARGV[7])
-local SCAN_AGENTS = tonumber(ARGV[8])
-local A = cjson.decode(ARGV[9])
+local NOW = A.now
+local NONCE = A.nonce
+local TENANT = A.tenant
+local CORRELATION = A.correlation_id
+local OFFER_MS = A.offer_ms
+local WRAPUP_MS = A.wrapup_ms
+local SCAN_ITEMS = A.scan_items
+local SCAN_AGENTS = A.scan_agents
+local RETAIN_CLOSED_S = A.retention_s
 
-local function k(...)
-  return TAG .. ':' .. table.concat({...}, ':')
-end
-
--- Waiting items of a queue, one sorted set per kind of capacity they need, so routing
--- skips a kind nobody has room for without reading its items.
-local function qkey(queue, kind)
-  return k('q', queue, kind)
-end
-
-local OUTBOX = k('outbox', 'router')
-local DEADLINES = k('deadlines')
+local OUTBOX = key.outbox('router')
 -- An agent's deadlines live in the set of its partition of agent.commands (the agent
 -- hash's 'part', given by agent.status), where its answers arrive: only the replica
 -- owning that partition fires them, once it has applied every command sent before them
 -- (switchboard_runtime.watermarks). Agents without a known partition (not seen since
--- routers before 2026-12-01) keep the single DEADLINES set, fired as it always was.
+-- routers before 2026-12-01) keep the single set, fired as it always was.
 -- An item remembers the partition of its current deadline in its 'dpart' field.
 local function deadlines_of(part)
-  if part and part ~= '' then return k('deadlines', part) end
-  return DEADLINES
+  if part and part ~= '' then return key.deadlines_of(part) end
+  return key.deadlines()
 end
 
 local function agent_part(agent)
-  return call('HGET', k('ag', agent), 'part') or ''
+  return call('HGET', key.agent(agent), 'part') or ''
 end
-local RETAIN_CLOSED_S = 7 * 24 * 3600
 
 local function iso(ms)
   local secs = math.floor(ms / 1000)
@@ -80,7 +66,7 @@ local function correlation_of(wid)
   if not wid then return CORRELATION end
   local found = ITEM_CORRELATION[wid]
   if found == nil then
-    found = call('HGET', k('ri', wid), 'corr') or false
+    found = call('HGET', key.router_item(wid), 'corr') or false
     ITEM_CORRELATION[wid] = found
   end
   return found or CORRELATION
@@ -113,7 +99,7 @@ local KINDS = {'voice', 'chat', 'async'}
 local function agent_state(id)
   local a = AGENTS[id]
   if a then return a end
-  local f = call('HMGET', k('ag', id), 'status', 'cap_voice', 'cap_chat', 'cap_async',
+  local f = call('HMGET', key.agent(id), 'status', 'cap_voice', 'cap_chat', 'cap_async',
     'used_voice', 'used_chat', 'used_async')
   a = {status = f[1], cap = {}, used = {}}
   for i, kind in ipairs(KINDS) do
@@ -126,7 +112,7 @@ end
 
 local function use_slot(agent, kind, delta)
   local a = agent_state(agent)  -- read (and cache) before the change, then apply to both
-  write('HINCRBY', k('ag', agent), 'used_' .. kind, delta)
+  write('HINCRBY', key.agent(agent), 'used_' .. kind, delta)
   a.used[kind] = a.used[kind] + delta
 end
 
@@ -134,7 +120,7 @@ local function has_skills(id, a, skills)
   if #skills == 0 then return true end
   if not a.skills then
     a.skills = {}
-    for _, s in ipairs(call('SMEMBERS', k('ag', id, 'skills'))) do a.skills[s] = true end
+    for _, s in ipairs(call('SMEMBERS', key.agent_skills(id))) do a.skills[s] = true end
   end
   for _, s in ipairs(skills) do
     if not a.skills[s] then return false end
@@ -150,10 +136,6 @@ end
 local QUEUE_AGENTS = {}
 local FIRST_CHUNK = 8
 
-local function qakey(queue, kind)
-  return k('qa', queue, kind)
-end
-
 -- The i-th (1-based) agent of `queue` with room for `kind`, or nil past the end or
 -- SCAN_AGENTS.
 local function queue_agent(queue, kind, i)
@@ -166,7 +148,7 @@ local function queue_agent(queue, kind, i)
   if i > #c.ids and not c.complete then
     local from = #c.ids
     local want = math.min(math.max(FIRST_CHUNK, from), SCAN_AGENTS - from)
-    local got = call('ZRANGE', qakey(queue, kind), from, from + want - 1)
+    local got = call('ZRANGE', key.queue_agents(queue, kind), from, from + want - 1)
     for _, id in ipairs(got) do c.ids[#c.ids + 1] = id end
     if #got < want then c.complete = true end
   end
@@ -182,16 +164,16 @@ local function qa_uncache(queue, kind, agent)
 end
 
 local function qa_remove(queue, kind, agent)
-  write('ZREM', qakey(queue, kind), agent)
+  write('ZREM', key.queue_agents(queue, kind), agent)
   qa_uncache(queue, kind, agent)
 end
 
 local function qa_put(queue, kind, agent, score)
   qa_uncache(queue, kind, agent)
-  write('ZADD', qakey(queue, kind), score, agent)
+  write('ZADD', key.queue_agents(queue, kind), score, agent)
   local c = QUEUE_AGENTS[queue .. '|' .. kind]
   if not c then return end
-  local rank = call('ZRANK', qakey(queue, kind), agent)
+  local rank = call('ZRANK', key.queue_agents(queue, kind), agent)
   if rank <= #c.ids then table.insert(c.ids, rank + 1, agent) end
 end
 
@@ -204,8 +186,8 @@ end
 -- never wades through busy agents.
 local function sync_agent(agent)
   local a = agent_state(agent)
-  local score = call('HGET', k('ag', agent), 'last_offer') or NOW
-  for _, q in ipairs(call('SMEMBERS', k('ag', agent, 'queues'))) do
+  local score = call('HGET', key.agent(agent), 'last_offer') or NOW
+  for _, q in ipairs(call('SMEMBERS', key.agent_queues(agent))) do
     for _, kind in ipairs(KINDS) do
       if a.status == 'available' and a.used[kind] < a.cap[kind] then
         qa_put(q, kind, agent, score)
@@ -217,6 +199,6 @@ local function sync_agent(agent)
 end
 
 local function mark_offered(agent)
-  write('HSET', k('ag', agent), 'last_offer', NOW)
+  write('HSET', key.agent(agent), 'last_offer', NOW)
   sync_agent(agent)
 end

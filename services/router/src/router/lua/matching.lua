@@ -19,7 +19,7 @@ local function choose(queue, strategy, eligible)
     return best
   end
   if strategy == 'round_robin' then
-    local last = call('GET', k('rr', queue)) or ''
+    local last = call('GET', key.round_robin(queue)) or ''
     local sorted = {}
     for i, id in ipairs(eligible) do sorted[i] = id end
     table.sort(sorted)
@@ -27,7 +27,7 @@ local function choose(queue, strategy, eligible)
     for _, id in ipairs(sorted) do
       if id > last then chosen = id; break end
     end
-    write('SET', k('rr', queue), chosen)
+    write('SET', key.round_robin(queue), chosen)
     return chosen
   end
   return eligible[1]
@@ -38,7 +38,7 @@ local STRATEGIES = {}
 local function strategy_of(queue)
   local strategy = STRATEGIES[queue]
   if not strategy then
-    strategy = call('HGET', k('queue-config'), queue) or 'longest_idle'
+    strategy = call('HGET', key.queue_config(), queue) or 'longest_idle'
     STRATEGIES[queue] = strategy
   end
   return strategy
@@ -51,7 +51,7 @@ end
 -- the item could have taken it.
 local function pick_agent(wid, queue, kind, skills, fallback_ok)
   local strategy = strategy_of(queue)
-  local rejected = k('ri', wid, 'rejected')
+  local rejected = key.item_rejected_by(wid)
   local check_rejected = call('EXISTS', rejected) == 1
   local eligible, fallback = {}, nil
   local kind_free = false
@@ -81,18 +81,18 @@ local function pick_agent(wid, queue, kind, skills, fallback_ok)
 end
 
 local function offer(wid, agent)
-  local ikey = k('ri', wid)
+  local ikey = key.router_item(wid)
   local f = call('HMGET', ikey, 'queue', 'kind', 'summary', 'outbound')
   -- the generation in the id: a store that lost its state restarts the counter
-  local offer_id = 'of-' .. GENERATION_SHORT .. '-' .. write('INCR', k('offer-seq'))
+  local offer_id = 'of-' .. GENERATION_SHORT .. '-' .. write('INCR', key.offer_sequence())
   local expires = NOW + OFFER_MS
   local part = agent_part(agent)
-  write('ZREM', qkey(f[1], f[2]), wid)
+  write('ZREM', key.queue(f[1], f[2]), wid)
   write('HSET', ikey, 'status', 'offered', 'offer_id', offer_id, 'agent', agent,
     'offer_expires', expires, 'dpart', part)
   use_slot(agent, f[2], 1)
   mark_offered(agent)
-  write('SADD', k('ag', agent, 'items'), wid)
+  write('SADD', key.agent_items(agent), wid)
   write('ZADD', deadlines_of(part), expires, 'o|' .. offer_id .. '|' .. wid)
   local outbound = f[4] == '1'
   local actions = outbound and {'dial', 'skip'} or {'accept', 'reject'}
@@ -117,7 +117,7 @@ local function candidates_of(queues)
       seen[q] = true
       for _, kind in ipairs(KINDS) do
         if room_for(q, kind) then
-          local r = call('ZRANGE', qkey(q, kind), 0, SCAN_ITEMS - 1, 'WITHSCORES')
+          local r = call('ZRANGE', key.queue(q, kind), 0, SCAN_ITEMS - 1, 'WITHSCORES')
           for i = 1, #r, 2 do
             candidates[#candidates + 1] = {r[i], tonumber(r[i + 1]), q, kind = kind}
           end
@@ -149,7 +149,7 @@ local function route(queues)
     for _, c in ipairs(candidates) do
       local wid, queue, kind = c[1], c[3], c.kind
       if not c.offered and not no_slot_for_kind[queue .. '|' .. kind] then
-        c.skills = c.skills or cjson.decode(call('HGET', k('ri', wid), 'skills'))
+        c.skills = c.skills or cjson.decode(call('HGET', key.router_item(wid), 'skills'))
         local agent, kind_free, rejected_only = pick_agent(wid, queue, kind, c.skills,
           pass == 2)
         if agent then
@@ -167,18 +167,18 @@ local function route(queues)
 end
 
 local function agent_queues(agent)
-  return call('SMEMBERS', k('ag', agent, 'queues'))
+  return call('SMEMBERS', key.agent_queues(agent))
 end
 
 -- Take the item back from the agent it is offered to; it keeps its place in line.
 local function withdraw_offer(wid, item)
   use_slot(item.agent, item.kind, -1)
   sync_agent(item.agent)
-  write('SREM', k('ag', item.agent, 'items'), wid)
+  write('SREM', key.agent_items(item.agent), wid)
   write('ZREM', deadlines_of(item.dpart), 'o|' .. item.offer_id .. '|' .. wid)
-  write('HSET', k('ri', wid), 'status', 'queued')
-  write('HDEL', k('ri', wid), 'offer_id', 'agent', 'offer_expires', 'dpart')
-  write('ZADD', qkey(item.queue, item.kind), item.score, wid)
+  write('HSET', key.router_item(wid), 'status', 'queued')
+  write('HDEL', key.router_item(wid), 'offer_id', 'agent', 'offer_expires', 'dpart')
+  write('ZADD', key.queue(item.queue, item.kind), item.score, wid)
 end
 
 -- Close an item the agent holds (completed or cancelled) and free its slot.
@@ -186,16 +186,16 @@ local function close_item(wid, item, status)
   if item.agent then
     use_slot(item.agent, item.kind, -1)
     sync_agent(item.agent)
-    write('SREM', k('ag', item.agent, 'items'), wid)
+    write('SREM', key.agent_items(item.agent), wid)
   end
   write('ZREM', deadlines_of(item.dpart), 'w|' .. wid)
-  write('HSET', k('ri', wid), 'status', status, 'closed_at', NOW)
-  write('EXPIRE', k('ri', wid), RETAIN_CLOSED_S)
-  write('DEL', k('ri', wid, 'rejected'))
+  write('HSET', key.router_item(wid), 'status', status, 'closed_at', NOW)
+  write('EXPIRE', key.router_item(wid), RETAIN_CLOSED_S)
+  write('DEL', key.item_rejected_by(wid))
 end
 
 local function load_item(wid)
-  local f = call('HMGET', k('ri', wid), 'status', 'agent', 'offer_id', 'kind', 'queue',
+  local f = call('HMGET', key.router_item(wid), 'status', 'agent', 'offer_id', 'kind', 'queue',
     'score', 'outbound', 'offer_expires', 'priority', 'parked', 'dpart')
   if not f[1] then return nil end
   return {status = f[1], agent = f[2] or nil, offer_id = f[3] or nil, kind = f[4],
@@ -205,7 +205,7 @@ local function load_item(wid)
 end
 
 local function set_away(agent, reason)
-  write('HSET', k('ag', agent), 'status', 'away')
+  write('HSET', key.agent(agent), 'status', 'away')
   for _, q in ipairs(agent_queues(agent)) do qa_remove_all(q, agent) end
   if AGENTS[agent] then AGENTS[agent].status = 'away' end
   agent_event(agent, 'agent.status_changed', nil, {status = 'away', reason = reason})
@@ -214,5 +214,5 @@ end
 -- Commands carry `seen` (their CloudEvents source and id): a replay changes nothing.
 local function seen_before()
   if not A.seen then return false end
-  return write('SET', k('seen', 'router', A.seen), '1', 'NX', 'EX', A.seen_ttl) == false
+  return write('SET', key.seen_event('router', A.seen), '1', 'NX', 'EX', A.seen_ttl) == false
 end

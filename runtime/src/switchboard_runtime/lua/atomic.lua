@@ -1,17 +1,25 @@
--- Wrapper of every state-changing script (see switchboard_runtime/atomic.py).
+-- Wrapper of every state-changing script (see switchboard_runtime/atomic.py and lua.py).
 --
--- 1. The store's generation: KEYS[#KEYS] is the tenant's generation marker and ARGV[#ARGV]
---    the generation the caller expects. If the marker is missing or different, the store
+-- KEYS[1] is the tenant's hash tag (TAG): every key is built from it by the generated
+-- key.<builder>(...) functions, so a script stays in one Redis Cluster slot. ARGV[1] is
+-- the script's named arguments, a JSON object (A).
+--
+-- 1. The store's generation: KEYS[2] is the tenant's generation marker and ARGV[2] the
+--    generation the caller expects. If the marker is missing or different, the store
 --    lost its state (e.g. a restart without persistence) and nothing is applied.
 -- 2. All or nothing: Redis does not roll back a script that fails half-way, so every write
---    goes through write(), which first notes how to undo it (reads use call()). Should the script fail (a key
---    of the wrong type, a bug), the noted undos run in reverse and the error is returned.
---    A script that completed is never undone; one that failed leaves no trace, within
---    these limits: a removal that empties a key with a TTL brings the key back without
---    it; an entry added to a stream and deleted again leaves the stream's last-id and
---    entries-added counters moved on (the outbox relay reads neither); XADD may not
---    trim. A body fails by raising (error(...), or a failing call); an error it
---    *returns* (redis.error_reply) is a completed script and undoes nothing.
+--    goes through write(), which first notes how to undo it (reads use call()). Should
+--    the script fail (a key of the wrong type, a bug), the noted undos run in reverse and
+--    the error is returned. A script that completed is never undone; one that failed
+--    leaves no trace, within these limits: a removal that empties a key with a TTL brings
+--    the key back without it; an entry added to a stream and deleted again leaves the
+--    stream's last-id and entries-added counters moved on (the outbox relay reads
+--    neither); XADD may not trim. A body fails by raising (error(...), or a failing
+--    call); an error it *returns* (redis.error_reply) is a completed script and undoes
+--    nothing.
+
+local TAG = KEYS[1]
+local A = cjson.decode(ARGV[1])
 
 local UNDO = {}
 
@@ -19,8 +27,13 @@ local function undo(...)
   UNDO[#UNDO + 1] = {...}
 end
 
--- Reads: plain redis.call. Every write goes through write(), below.
-local call = redis.call
+-- Reads. Every write goes through write(), below. A failing command raises its error
+-- at the line that called call() (Redis alone would not say which line it was).
+local function call(...)
+  local result = redis.pcall(...)
+  if type(result) == 'table' and result.err then error(result.err, 2) end
+  return result
+end
 
 -- What is noted already: a later write to the same field or member needs no note of its
 -- own (the undos run last first, so the first note restores the value from before the
@@ -110,7 +123,7 @@ end
 
 -- A write, noted first. The common one-field and one-member forms skip building tables,
 -- and a removal of what is not there is skipped altogether (it would change nothing).
-local function write(cmd, key, ...)
+local function noted_write(cmd, key, ...)
   local n, a, b = select('#', ...), ...
   if cmd == 'HSET' and n == 2 then note_field(key, a)
   elseif cmd == 'HINCRBY' then note_field(key, a)
@@ -138,8 +151,15 @@ local function write(cmd, key, ...)
   return result
 end
 
-local GENERATION_KEY = KEYS[#KEYS]
-local GENERATION = ARGV[#ARGV]
+-- A write; a failing one raises its error at the line that called write().
+local function write(...)
+  local ok, result = pcall(noted_write, ...)
+  if ok then return result end
+  error(type(result) == 'table' and result.err or result, 2)
+end
+
+local GENERATION_KEY = KEYS[2]
+local GENERATION = ARGV[2]
 -- for ids handed out from counters: they must differ across generations
 local GENERATION_SHORT = string.sub(string.match(GENERATION, ':(.*)$') or GENERATION, 1, 6)
 if (redis.call('GET', GENERATION_KEY) or '') ~= GENERATION then
