@@ -87,6 +87,10 @@ class Keys:
         """Hash: status, capacity and used slots per kind, last offer time."""
         return f"{self.tag}:ag:{agent_id}"
 
+    def agents_by_status(self) -> str:
+        """Hash: status -> how many agents have it (for the agents-per-status gauge)."""
+        return f"{self.tag}:agents-by-status"
+
     def agent_items(self, agent_id: str) -> str:
         """Set: items offered to or held by the agent."""
         return f"{self.tag}:ag:{agent_id}:items"
@@ -121,8 +125,7 @@ class Keys:
         """Sorted set: outbound items skipped too often, left for supervisors."""
         return f"{self.tag}:parked:{queue}"
 
-    # Callback service. Its commit script receives every key it touches in KEYS, so the
-    # script never builds a name itself.
+    # Callback service.
 
     def callback(self, callback_id: str) -> str:
         """Hash: a callback request (``doc``: the record as JSON, ``version``: a counter)."""

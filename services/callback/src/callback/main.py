@@ -64,7 +64,13 @@ def create_app(
     deadlines = PartitionedDeadlines.of(
         CALLBACK_COMMANDS, settings, lambda: epoch_ms(clock()), service=SERVICE
     )
-    store = CallbackStore(redis, keys, generation, partition_of=deadlines.partition_of)
+    store = CallbackStore(
+        redis,
+        keys,
+        generation,
+        retention_seconds=settings.retention_seconds,
+        partition_of=deadlines.partition_of,
+    )
     callbacks = Callbacks(
         store, policy_of(settings), tenant=settings.tenant_id, clock=clock, new_id=new_id
     )

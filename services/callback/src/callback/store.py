@@ -1,66 +1,26 @@
-"""Callback records in Redis. Every change is one Lua script: it checks that the record
-is still the version the decision was made on (and the other guards), then writes the
-record, its deadlines, indexes, campaign counters and the outbox, all atomically.
+"""Callback records in Redis. Every change is one Lua script (``lua/commit.lua``): it
+checks that the record is still the version the decision was made on (and the other
+guards), then writes the record, its deadlines, indexes, campaign counters and the outbox,
+all atomically. A closed callback's record and the links of its work items expire after
+the retention (RETENTION_DAYS); open ones never do.
 """
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, cast
 
 from redis.asyncio import Redis
 from switchboard_runtime.atomic import AtomicScript, GenerationSource
+from switchboard_runtime.lua import lua_files
 from switchboard_runtime.redis_keys import Keys
 from switchboard_schemas.fields import STORED
 
 from callback.model import CallbackRecord
 from callback.transition import Transition
-
-CONSUMER = "callback"
-
-# KEYS[1] the record (hash: doc, version), KEYS[2] outbox, KEYS[3] the callback's
-# deadline set, KEYS[4..] further keys, which the plan names by position.
-# ARGV[1] the plan (JSON):
-#   seen     {key, ttl}: 'duplicate' if the key exists, else it is set
-#   claim    {key, member}: a deadline that must still be there ('gone' otherwise); removed
-#   version  the record's expected version ('' = the record must not exist)
-#   guards   {{key, value}}: GET key must equal value ('' = absent), else 'conflict'
-#   doc      the new record (JSON); the version is incremented
-#   zadd {{member, score}} (into KEYS[3])  zrem {{key, member}}  set {{key, value, ttl}}
-#   unset {{key, value}} (DEL when it still holds value)  hincr {{key, field, delta}}
-#   sadd {{key, member}}  outbox {{topic, key, value}}
-_COMMIT_LUA = """
-local plan = cjson.decode(ARGV[1])
-if plan.seen and call('EXISTS', KEYS[plan.seen[1]]) == 1 then return 'duplicate' end
-if plan.claim and not call('ZSCORE', KEYS[plan.claim[1]], plan.claim[2]) then return 'gone' end
-local version = call('HGET', KEYS[1], 'version') or ''
-if version ~= plan.version then return 'conflict' end
-for _, g in ipairs(plan.guards) do
-  if (call('GET', KEYS[g[1]]) or '') ~= g[2] then return 'conflict' end
-end
-if plan.claim then write('ZREM', KEYS[plan.claim[1]], plan.claim[2]) end
-if plan.seen then write('SET', KEYS[plan.seen[1]], '1', 'EX', plan.seen[2]) end
-if plan.doc then
-  write('HSET', KEYS[1], 'doc', plan.doc, 'version', tostring((tonumber(version) or 0) + 1))
-end
-for _, z in ipairs(plan.zadd) do write('ZADD', KEYS[3], z[2], z[1]) end
-for _, m in ipairs(plan.zrem) do write('ZREM', KEYS[m[1]], m[2]) end
-for _, s in ipairs(plan.set) do
-  if s[3] > 0 then write('SET', KEYS[s[1]], s[2], 'EX', s[3])
-  else write('SET', KEYS[s[1]], s[2]) end
-end
-for _, u in ipairs(plan.unset) do
-  if call('GET', KEYS[u[1]]) == u[2] then write('DEL', KEYS[u[1]]) end
-end
-for _, h in ipairs(plan.hincr) do write('HINCRBY', KEYS[h[1]], h[2], h[3]) end
-for _, s in ipairs(plan.sadd) do write('SADD', KEYS[s[1]], s[2]) end
-for _, e in ipairs(plan.outbox) do outbox_add(KEYS[2], e[1], e[2], e[3]) end
-return 'applied'
-"""
 
 PartitionOf = Callable[[str], int | None]
 CommitOutcome = Literal["applied", "duplicate", "conflict", "gone"]
@@ -99,25 +59,6 @@ def deadline_score(due: datetime) -> int:
     return math.ceil(due.timestamp() * 1000)
 
 
-@dataclass
-class _Plan:
-    keys: list[str]
-    body: dict[str, Any] = field(
-        default_factory=lambda: {
-            name: [] for name in ("guards", "zadd", "zrem", "set", "unset", "hincr", "sadd")
-        }
-    )
-
-    def key(self, name: str) -> int:
-        """The 1-based position of ``name`` in KEYS (added when new)."""
-        if name not in self.keys:
-            self.keys.append(name)
-        return self.keys.index(name) + 1
-
-    def add(self, op: str, *args: Any) -> None:
-        self.body[op].append(list(args))
-
-
 class CallbackStore:
     """Reads and atomic writes of callback records for one tenant."""
 
@@ -127,16 +68,18 @@ class CallbackStore:
         keys: Keys,
         generation: GenerationSource,
         *,
-        outbox_service: str = "callback",
+        retention_seconds: int,
         partition_of: PartitionOf = lambda _callback_id: None,
     ) -> None:
         """``partition_of``: the partition of callback.commands a callback's commands
-        arrive on (None: not known); its deadlines are kept in that partition's set."""
+        arrive on (None: not known); its deadlines are kept in that partition's set.
+        ``retention_seconds``: how long a closed callback's record and the links of its
+        work items are kept (open ones never expire)."""
         self._redis = redis
         self._keys = keys
         self._partition_of = partition_of
-        self._outbox = keys.outbox(outbox_service)
-        self._commit = AtomicScript(redis, _COMMIT_LUA, generation)
+        self._retention = retention_seconds
+        self._commit = AtomicScript(redis, keys, lua_files("callback", "commit.lua"), generation)
 
     async def load(self, callback_id: str) -> Loaded:
         found = await self._redis.hmget(self._keys.callback(callback_id), "doc", "version")
@@ -166,54 +109,59 @@ class CallbackStore:
         return None if value is None else cast(bytes, value).decode()
 
     async def commit(self, commit: Commit) -> CommitOutcome:
-        """Apply the transition if its conditions still hold."""
-        plan = self._plan(commit)
-        outcome = await self._commit(plan.keys, [_json(plan.body)])
+        """Apply the transition if its conditions still hold (``lua/commit.lua``)."""
+        outcome = await self._commit(self.commit_args(commit))
         return cast(CommitOutcome, outcome.decode())
 
-    def _plan(self, commit: Commit) -> _Plan:
+    def commit_args(self, commit: Commit) -> dict[str, Any]:
+        """The commit script's named arguments (absent ones are left out, never null)."""
         t, cid = commit.transition, commit.callback_id
-        deadlines = self._deadlines(self._partition_of(cid))
-        plan = _Plan([self._keys.callback(cid), self._outbox, deadlines])
-        plan.body["version"] = commit.version
+        args: dict[str, Any] = {
+            "callback_id": cid,
+            "version": commit.version,
+            "add_deadlines": [[m, str(deadline_score(due))] for m, due in t.add_deadlines],
+            "remove_deadlines": list(t.remove_deadlines),
+            "link_items": list(t.link_items),
+            "counters": [list(counter) for counter in t.counters],
+            "events": [list(event) for event in commit.events],
+        }
+        partition = self._partition_of(cid)
+        if partition is not None:
+            args["partition"] = partition
         if commit.seen is not None:
             event_key, ttl = commit.seen
-            plan.body["seen"] = [plan.key(self._keys.seen_event(CONSUMER, event_key)), ttl]
+            args["seen"] = {"event_key": event_key, "ttl": ttl}
         if commit.claim is not None:
-            member, partition = commit.claim
-            plan.body["claim"] = [plan.key(self._deadlines(partition)), member]
+            member, claim_partition = commit.claim
+            args["claim"] = _present(member=member, partition=claim_partition)
         if commit.request is not None:
             request_key, answer, ttl = commit.request
-            at = plan.key(self._keys.callback_request(request_key))
-            plan.add("guards", at, "")
-            plan.add("set", at, answer, ttl)
+            # remembered no longer than a closed record is: a replay after that is new
+            ttl = min(ttl, self._retention)
+            args["request"] = {"key": request_key, "answer": answer, "ttl": ttl}
         if t.record is not None:
-            plan.body["doc"] = t.record.model_dump_json(exclude_none=True)
-            self._plan_record(plan, commit, t.record)
-        for member, due in t.add_deadlines:
-            plan.add("zadd", member, str(deadline_score(due)))
-        # from the single set too: deadlines written before the partitions were known
-        homes = {plan.key(deadlines), plan.key(self._keys.callback_deadlines())}
-        plan.body["zrem"] = [[at, member] for member in t.remove_deadlines for at in sorted(homes)]
-        for wid in t.link_items:
-            plan.add("set", plan.key(self._keys.callback_of_item(wid)), cid, 0)
-        for campaign_id, name, delta in t.counters:
-            plan.add("hincr", plan.key(self._keys.campaign(campaign_id)), name, delta)
-        plan.body["outbox"] = [list(event) for event in commit.events]
-        return plan
+            args.update(self._record_args(commit, t.record))
+        return args
 
-    def _plan_record(self, plan: _Plan, commit: Commit, record: CallbackRecord) -> None:
-        """The (queue, phone) index and the campaign's member set."""
-        phone = plan.key(self._keys.callback_open(record.queue, record.customer_phone))
-        if commit.phone_guard is not None:
-            plan.add("guards", phone, commit.phone_guard)
-        if commit.transition.claim_phone:
-            plan.add("set", phone, record.callback_id, 0)
-        if commit.transition.release_phone:
-            plan.add("unset", phone, record.callback_id)
+    def _record_args(self, commit: Commit, record: CallbackRecord) -> dict[str, Any]:
+        """The new record, the (queue, phone) index, the campaign's member set and, once
+        it is closed, its retention."""
+        t = commit.transition
+        args: dict[str, Any] = {"doc": record.model_dump_json(exclude_none=True)}
+        args["phone"] = _present(
+            queue=record.queue,
+            phone=record.customer_phone,
+            guard=commit.phone_guard,
+            claim=t.claim_phone,
+            release=t.release_phone,
+        )
         if commit.version == "" and record.campaign_id is not None:
-            campaign = plan.key(self._keys.campaign_callbacks(record.campaign_id))
-            plan.add("sadd", campaign, record.callback_id)
+            args["campaign_member"] = record.campaign_id
+        if not record.is_open:
+            items = [a.work_item_id for a in record.attempts if a.work_item_id is not None]
+            links = list(dict.fromkeys([*items, *t.link_items]))
+            args["retain"] = {"ttl": self._retention, "items": links}
+        return args
 
     def _deadlines(self, partition: int | None) -> str:
         if partition is None:
@@ -246,5 +194,6 @@ class CallbackStore:
         return {k.decode(): v.decode() for k, v in fields.items()}
 
 
-def _json(body: dict[str, Any]) -> str:
-    return json.dumps(body, separators=(",", ":"))
+def _present(**fields: Any) -> dict[str, Any]:
+    """``fields`` without the ones that are None (JSON null is truthy in Lua)."""
+    return {name: value for name, value in fields.items() if value is not None}
