@@ -38,6 +38,7 @@ ROUTER_FAMILIES = {
     "switchboard_router_waiting_items",
     "switchboard_router_oldest_waiting_age_seconds",
     "switchboard_router_agents_available",
+    "switchboard_router_agents",
     "switchboard_router_queues_unreported",
 }
 WAITING, STAFFED = f"metrics-{uuid.uuid4().hex[:6]}", f"metrics-{uuid.uuid4().hex[:6]}"
@@ -139,6 +140,21 @@ async def test_an_offer_shows_as_a_pending_offer_deadline(running: Running) -> N
 
     await eventually(lambda: voice_free(0), timeout=20)  # its one voice slot is offered
     assert await offers(running) >= before + 1
+    assert await agents(running) == {"available": 1, "away": 0, "offline": 0}
+
+    status["status"] = "offline"
+    event = json.dumps(agent_command("agent.status", status, tenantid=TENANT)).encode()
+    await running.producer.send_and_wait(AGENT_COMMANDS, event, key=agent.encode())
+
+    async def offline() -> bool:
+        return await agents(running) == {"available": 0, "away": 0, "offline": 1}
+
+    await eventually(offline, timeout=20)
+
+
+async def agents(running: Running) -> dict[str, float]:
+    families = await scrape(running.router)
+    return {s.labels["status"]: s.value for s in families["switchboard_router_agents"].samples}
 
 
 async def offers(running: Running) -> float:

@@ -11,6 +11,7 @@ import pytest
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, field_validator
+from starlette.types import Message, Scope
 from switchboard_runtime.http import CorrelationId, json_safe, validation_failed
 from switchboard_runtime.http_body import parse_body, parse_json, read_body
 
@@ -62,24 +63,37 @@ class Upload:
     """An ASGI request whose body of ``total`` bytes is handed over one chunk at a time,
     counting what the app took."""
 
-    def __init__(self, total: int, headers: list[tuple[bytes, bytes]]) -> None:
+    def __init__(
+        self,
+        total: int,
+        headers: list[tuple[bytes, bytes]],
+        *,
+        chunk: int = CHUNK,
+        gone_after: int | None = None,
+    ) -> None:
+        """``gone_after``: the client disconnects after this many chunks."""
         self.total = total
+        self.gone_after = gone_after
+        self.received = 0
         self.consumed = 0
         self.headers = headers
-        self.sent: list[dict[str, Any]] = []
-        self._chunk = b" " * CHUNK
+        self.sent: list[Message] = []
+        self._chunk = b" " * chunk
 
-    async def receive(self) -> dict[str, Any]:
-        size = min(CHUNK, self.total - self.consumed)
+    async def receive(self) -> Message:
+        self.received += 1
+        if self.gone_after is not None and self.received > self.gone_after:
+            return {"type": "http.disconnect"}
+        size = min(len(self._chunk), self.total - self.consumed)
         self.consumed += size
-        body = self._chunk if size == CHUNK else self._chunk[:size]
+        body = self._chunk[:size]
         return {"type": "http.request", "body": body, "more_body": self.consumed < self.total}
 
-    async def send(self, message: dict[str, Any]) -> None:
+    async def send(self, message: Message) -> None:
         self.sent.append(message)
 
     async def post(self, api: FastAPI) -> tuple[int, Any]:
-        scope = {
+        scope: Scope = {
             "type": "http",
             "asgi": {"version": "3.0"},
             "http_version": "1.1",
@@ -93,7 +107,7 @@ class Upload:
             "client": ("127.0.0.1", 50000),
             "server": ("127.0.0.1", 80),
         }
-        await api(scope, self.receive, self.send)  # type: ignore[arg-type]
+        await api(scope, self.receive, self.send)
         body = b"".join(m.get("body", b"") for m in self.sent if m["type"] == "http.response.body")
         return self.sent[0]["status"], json.loads(body)
 
@@ -128,18 +142,11 @@ async def test_an_odd_content_length_is_no_500(declared: bytes) -> None:
 
 
 async def test_a_client_that_goes_away_mid_body_is_answered_400() -> None:
-    upload = Upload(HUGE, [])
-    calls = 0
-
-    async def receive() -> dict[str, Any]:
-        nonlocal calls
-        calls += 1
-        return {"type": "http.disconnect"} if calls > 1 else await upload.receive()
-
-    upload.receive = receive  # type: ignore[method-assign]
+    upload = Upload(HUGE, [], chunk=1024, gone_after=3)
     status, _ = await upload.post(app())
 
     assert status == 400
+    assert upload.consumed == 3 * 1024  # it went away after three chunks, under the limit
 
 
 @pytest.mark.parametrize(

@@ -5,6 +5,7 @@
   ms (see lua/enqueue.lua), so a priority is a score band: ZCOUNT counts it and the
   band's first member is its oldest item;
 - agents available with a free slot per queue and kind: the 'qa' sets' sizes;
+- agents per status: counts the scripts keep with every status change;
 - offers and wrap-ups, pending and overdue: the deadline sets
   (switchboard_runtime.deadline_gauges; a pending offer deadline is a live offer).
 
@@ -16,7 +17,7 @@ says how many were left out. Each scrape costs 33 pipelined O(log n) reads per q
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, cast
 
 from prometheus_client.metrics_core import Metric
 from redis.asyncio import Redis
@@ -25,7 +26,7 @@ from switchboard_runtime.deadline_gauges import DeadlineGauges
 from switchboard_runtime.live_metrics import LiveMetrics, gauge, gauges
 from switchboard_runtime.partitioned_deadlines import DeadlineSets
 from switchboard_runtime.redis_keys import Keys
-from switchboard_schemas.enums import Priority, WorkItemType
+from switchboard_schemas.enums import AgentStatus, Priority, WorkItemType
 
 from router.routing_config import RoutingConfig
 
@@ -112,6 +113,27 @@ class QueueGauges:
         ]
 
 
+class AgentGauges:
+    """Agents per status, from the counts the scripts keep (see ``set_status`` in lib.lua)."""
+
+    def __init__(self, redis: Redis, keys: Keys) -> None:
+        self._redis = redis
+        self._key = keys.agents_by_status()
+
+    async def read(self) -> list[Metric]:
+        counts = cast(dict[bytes, bytes], await self._redis.hgetall(self._key))
+        samples: Samples = {(str(s),): 0 for s in AgentStatus}
+        samples |= {(k.decode(),): float(v) for k, v in counts.items()}
+        return [
+            gauges(
+                "switchboard_router_agents",
+                "Agents by status (available, away, offline) as the router knows them.",
+                ("status",),
+                samples,
+            )
+        ]
+
+
 def router_gauges(
     redis: Redis,
     keys: Keys,
@@ -123,5 +145,6 @@ def router_gauges(
     sets = DeadlineSets(keys.deadlines(), keys.deadlines_of)
     return [
         QueueGauges(redis, keys, config, clock_ms),
+        AgentGauges(redis, keys),
         DeadlineGauges(redis, sets, DEADLINE_KINDS, partition_count, clock_ms),
     ]

@@ -69,6 +69,7 @@ class Snapshot:
     deadlines: list[tuple[str, float]]
     # the partition whose set holds each deadline ('' for the single set)
     deadline_part: dict[str, str] = field(default_factory=dict)
+    agents_by_status: dict[str, str] = field(default_factory=dict)  # the gauge's counts
 
     def used(self, agent: str, kind: str) -> int:
         return int(self.agents.get(agent, {}).get(f"used_{kind}", 0))
@@ -102,6 +103,7 @@ async def snapshot(h: Harness, wids: list[str], agents: Iterable[str]) -> Snapsh
                 pipe.zrange(k.queue(q, kind), 0, -1, withscores=True)
             for kind in KINDS:
                 pipe.zrange(k.queue_agents(q, kind), 0, -1, withscores=True)
+        pipe.hgetall(k.agents_by_status())
         r: list[Any] = await pipe.execute()
     deadlines = await deadlines_due(h.redis, h.keys)
     n, m = 2 * len(wids), 2 * len(wids) + 4 * len(names)
@@ -122,6 +124,7 @@ async def snapshot(h: Harness, wids: list[str], agents: Iterable[str]) -> Snapsh
         },
         deadlines=[(member, due) for member, due, _ in deadlines],
         deadline_part={m: "" if p is None else str(p) for m, _, p in deadlines},
+        agents_by_status=r[-1],
     )
 
 
@@ -199,6 +202,9 @@ class Checker:
             self.check_item(s, wid, item, offers[wid], wraps[wid])
         for agent, hash_ in s.agents.items():
             self.check_agent(s, agent, hash_)
+        statuses = Counter(a["status"] for a in s.agents.values() if a)
+        counted = {st: int(n) for st, n in s.agents_by_status.items() if int(n)}
+        assert counted == dict(statuses), (counted, statuses)
         for q, by_kind in s.queues.items():
             for kind, members in by_kind.items():
                 for wid, score in members:

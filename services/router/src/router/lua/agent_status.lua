@@ -7,8 +7,9 @@ for _, q in ipairs(agent_queues(A.agent)) do qa_remove_all(q, A.agent) end
 write('DEL', key.agent_queues(A.agent), key.agent_skills(A.agent))
 for _, q in ipairs(A.queues) do write('SADD', key.agent_queues(A.agent), q) end
 for _, s in ipairs(A.skills) do write('SADD', key.agent_skills(A.agent), s) end
-write('HSET', akey, 'status', A.status, 'cap_voice', A.capacity.voice,
-  'cap_chat', A.capacity.chat, 'cap_async', A.capacity.async)
+set_status(A.agent, A.status)
+write('HSET', akey, 'cap_voice', A.capacity.voice, 'cap_chat', A.capacity.chat,
+  'cap_async', A.capacity.async)
 -- its partition of agent.commands, where its deadlines live (see deadlines_of)
 if A.part then write('HSET', akey, 'part', A.part) end
 if A.status == 'available' then

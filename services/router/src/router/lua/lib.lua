@@ -198,6 +198,16 @@ local function sync_agent(agent)
   end
 end
 
+-- An agent's status, counted per status for the gauges (every status change goes here).
+local function set_status(agent, status)
+  local was = call('HGET', key.agent(agent), 'status')
+  if was == status then return end
+  write('HSET', key.agent(agent), 'status', status)
+  if was then write('HINCRBY', key.agents_by_status(), was, -1) end
+  write('HINCRBY', key.agents_by_status(), status, 1)
+  if AGENTS[agent] then AGENTS[agent].status = status end
+end
+
 local function mark_offered(agent)
   write('HSET', key.agent(agent), 'last_offer', NOW)
   sync_agent(agent)

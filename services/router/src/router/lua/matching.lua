@@ -205,9 +205,8 @@ local function load_item(wid)
 end
 
 local function set_away(agent, reason)
-  write('HSET', key.agent(agent), 'status', 'away')
+  set_status(agent, 'away')
   for _, q in ipairs(agent_queues(agent)) do qa_remove_all(q, agent) end
-  if AGENTS[agent] then AGENTS[agent].status = 'away' end
   agent_event(agent, 'agent.status_changed', nil, {status = 'away', reason = reason})
 end
 
