@@ -131,6 +131,10 @@ class Keys:
         """Hash: a callback request (``doc``: the record as JSON, ``version``: a counter)."""
         return f"{self.tag}:cb:{callback_id}"
 
+    def open_callbacks(self) -> str:
+        """Hash: open status (scheduled, waiting, in_progress) -> how many callbacks have it."""
+        return f"{self.tag}:cb-by-status"
+
     def callback_open(self, queue: str, phone: str) -> str:
         """String: the open callback for this E.164 number in this queue (merges duplicates)."""
         return f"{self.tag}:cb-open:{queue}:{phone}"

@@ -19,7 +19,7 @@ from switchboard_runtime.lua import lua_files
 from switchboard_runtime.redis_keys import Keys
 from switchboard_schemas.fields import STORED
 
-from callback.model import CallbackRecord
+from callback.model import OPEN, CallbackRecord
 from callback.transition import Transition
 
 PartitionOf = Callable[[str], int | None]
@@ -147,7 +147,11 @@ class CallbackStore:
         """The new record, the (queue, phone) index, the campaign's member set and, once
         it is closed, its retention."""
         t = commit.transition
-        args: dict[str, Any] = {"doc": record.model_dump_json(exclude_none=True)}
+        args: dict[str, Any] = {
+            "doc": record.model_dump_json(exclude_none=True),
+            "status": str(record.status),
+            "open_statuses": sorted(OPEN),
+        }
         args["phone"] = _present(
             queue=record.queue,
             phone=record.customer_phone,

@@ -12,6 +12,7 @@
 --   request          {key, answer, ttl}: an idempotent request, answered here
 --                    ('conflict' if another delivery answered it first)
 --   doc              the new record (JSON); absent: the record is unchanged
+--   status           its status; open_statuses: the statuses that are open; with doc
 --   phone            {queue, phone, guard?, claim, release}: the open callback of the
 --                    number (guard: what the index must hold, '' = nothing); with doc
 --   campaign_member  the campaign whose member set the new callback joins; with doc
@@ -63,10 +64,18 @@ local function take_claim_and_seen()
   end
 end
 
+-- The record, and the count of open callbacks per status (for the gauge): a closed
+-- status is not counted, so the counts stay right when closed records expire.
 local function write_record(version)
-  if A.doc then
-    write('HSET', RECORD, 'doc', A.doc, 'version', tostring((tonumber(version) or 0) + 1))
-  end
+  if not A.doc then return end
+  local was = call('HGET', RECORD, 'status')
+  write('HSET', RECORD, 'doc', A.doc, 'version', tostring((tonumber(version) or 0) + 1),
+    'status', A.status)
+  if was == A.status then return end
+  local open = {}
+  for _, status in ipairs(A.open_statuses) do open[status] = true end
+  if was and open[was] then write('HINCRBY', key.open_callbacks(), was, -1) end
+  if open[A.status] then write('HINCRBY', key.open_callbacks(), A.status, 1) end
 end
 
 local function move_deadlines()
