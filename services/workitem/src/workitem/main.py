@@ -59,7 +59,9 @@ def create_app(settings: WorkItemSettings, *, clock: Clock = utc_now) -> FastAPI
     )
     store = WorkItemStore(runtime.redis, runtime.keys, runtime.generation)
     intake = Intake(store, request_ttl=settings.idempotency_ttl_seconds, clock=clock)
-    read_model = ReadModelStore(runtime.redis, runtime.keys, runtime.generation)
+    read_model = ReadModelStore(
+        runtime.redis, runtime.keys, runtime.generation, retention_s=settings.retention_seconds
+    )
     projection = Projection(read_model, seen_ttl=settings.dedupe_ttl_seconds, clock=clock)
     app = service_app(runtime, "Switchboard work item service")
     app.include_router(

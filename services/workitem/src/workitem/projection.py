@@ -27,7 +27,9 @@ Rules:
 - Events of one item arrive in order (one partition per item id).
 - An event for an item this service never created is ignored (logged, not
   dead-lettered): the record is this service's own, and the event is valid.
-- Nothing changes a closed (archived or cancelled) record any more.
+- Nothing changes a closed (archived or cancelled) record any more. It is kept, with
+  its history, for ``RETENTION_DAYS`` from the step that closed it, then expires (the
+  same atomic step sets the TTL); open records are kept until they close.
 - This service's own events (``workitem.created``, ``workitem.cancel_requested``,
   ``workitem.archived``) and other services' types are not handled here.
 """

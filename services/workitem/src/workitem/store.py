@@ -1,4 +1,8 @@
-"""Work item records in Redis; every change is one Lua script that also fills the outbox."""
+"""Work item records in Redis; every change is one Lua script that also fills the outbox.
+
+The scripts are ``lua/create_item.lua`` and ``lua/request_cancel.lua`` (their headers
+name their arguments and answers), written as :mod:`switchboard_runtime.lua` describes.
+"""
 
 from __future__ import annotations
 
@@ -8,50 +12,8 @@ from typing import Any, Literal, cast
 
 from redis.asyncio import Redis
 from switchboard_runtime.atomic import AtomicScript, GenerationSource
+from switchboard_runtime.lua import lua_files
 from switchboard_runtime.redis_keys import Keys
-
-# KEYS: request, item, history, outbox
-# ARGV: has_request, id, fingerprint, item_json, now, history_entry, event_json, topic, ttl,
-#       emit ('1': append the event to the outbox)
-_CREATE_LUA = """
-if ARGV[1] == '1' then
-  local prior = call('HMGET', KEYS[1], 'work_item_id', 'fingerprint')
-  if prior[1] then
-    if prior[2] ~= ARGV[3] then return {'conflict', prior[1]} end
-    return {'duplicate', prior[1]}
-  end
-end
-local existing = call('HGET', KEYS[2], 'fingerprint')
-if existing then
-  if existing ~= ARGV[3] then return {'conflict', ARGV[2]} end
-  return {'duplicate', ARGV[2]}
-end
-write('HSET', KEYS[2], 'item', ARGV[4], 'status', 'created', 'fingerprint', ARGV[3],
-           'created_at', ARGV[5], 'updated_at', ARGV[5])
-write('RPUSH', KEYS[3], ARGV[6])
-if ARGV[1] == '1' then
-  write('HSET', KEYS[1], 'work_item_id', ARGV[2], 'fingerprint', ARGV[3])
-  write('EXPIRE', KEYS[1], ARGV[9])
-end
-if ARGV[10] == '1' then outbox_add(KEYS[4], ARGV[8], ARGV[2], ARGV[7]) end
-return {'created', ARGV[2]}
-"""
-
-# KEYS: request, item, history, outbox
-# ARGV: id, now, history_entry, event_json, topic, ttl
-_CANCEL_LUA = """
-if call('EXISTS', KEYS[1]) == 1 then return 'duplicate' end
-local status = call('HGET', KEYS[2], 'status')
-if not status then return 'unknown' end
-write('SET', KEYS[1], '1', 'EX', ARGV[6])
-if status == 'completed' or status == 'cancelled' or status == 'archived' then
-  return 'closed'
-end
-write('HSET', KEYS[2], 'cancel_requested_at', ARGV[2], 'updated_at', ARGV[2])
-write('RPUSH', KEYS[3], ARGV[3])
-outbox_add(KEYS[4], ARGV[5], ARGV[1], ARGV[4])
-return 'requested'
-"""
 
 CreateOutcome = Literal["created", "duplicate", "conflict"]
 CancelOutcome = Literal["requested", "duplicate", "unknown", "closed"]
@@ -92,6 +54,11 @@ def stored_item(fields: dict[bytes, bytes], history: list[bytes]) -> StoredItem 
     )
 
 
+def named(**args: Any) -> dict[str, Any]:
+    """A script's named arguments: those that are None are left out (absent in Lua)."""
+    return {name: value for name, value in args.items() if value is not None}
+
+
 @dataclass(frozen=True)
 class NewItem:
     """Everything the create script writes for one new item."""
@@ -108,43 +75,32 @@ class NewItem:
 class WorkItemStore:
     """Reads and atomic writes of work item records for one tenant."""
 
-    def __init__(
-        self,
-        redis: Redis,
-        keys: Keys,
-        generation: GenerationSource,
-        *,
-        outbox_service: str = "workitem",
-    ) -> None:
+    def __init__(self, redis: Redis, keys: Keys, generation: GenerationSource) -> None:
         self._redis = redis
         self._keys = keys
-        self._outbox = keys.outbox(outbox_service)
-        self._create = AtomicScript(redis, _CREATE_LUA, generation)
-        self._cancel = AtomicScript(redis, _CANCEL_LUA, generation)
+        self._create = AtomicScript(
+            redis, keys, lua_files("workitem", "create_item.lua"), generation
+        )
+        self._cancel = AtomicScript(
+            redis, keys, lua_files("workitem", "request_cancel.lua"), generation
+        )
 
     async def create(
         self, new: NewItem, request_key: str | None, request_ttl: int, *, emit: bool = True
     ) -> tuple[CreateOutcome, str]:
         """Create the item and queue its event, unless the request or id was seen before."""
-        keys = [
-            self._keys.request("create", request_key or "-"),
-            self._keys.work_item(new.work_item_id),
-            self._keys.work_item_history(new.work_item_id),
-            self._outbox,
-        ]
-        args: list[str | int] = [
-            "1" if request_key else "0",
-            new.work_item_id,
-            new.fingerprint,
-            new.item_json,
-            new.now,
-            new.history_entry,
-            new.event_json,
-            new.topic,
-            request_ttl,
-            "1" if emit else "0",
-        ]
-        outcome, work_item_id = await self._create(keys, args)
+        args = named(
+            work_item_id=new.work_item_id,
+            fingerprint=new.fingerprint,
+            item=new.item_json,
+            now=new.now,
+            history_entry=new.history_entry,
+            request_key=request_key or None,
+            request_ttl=request_ttl,
+            topic=new.topic,
+            event=new.event_json if emit else None,
+        )
+        outcome, work_item_id = await self._create(args)
         return cast(CreateOutcome, outcome.decode()), work_item_id.decode()
 
     async def request_cancel(
@@ -159,14 +115,16 @@ class WorkItemStore:
         request_ttl: int,
     ) -> CancelOutcome:
         """Record a cancellation request and queue its event (the router does the cancelling)."""
-        keys = [
-            self._keys.request("cancel", request_key),
-            self._keys.work_item(work_item_id),
-            self._keys.work_item_history(work_item_id),
-            self._outbox,
-        ]
-        args: list[str | int] = [work_item_id, now, history_entry, event_json, topic, request_ttl]
-        outcome: bytes = await self._cancel(keys, args)
+        args = named(
+            work_item_id=work_item_id,
+            request_key=request_key,
+            request_ttl=request_ttl,
+            now=now,
+            history_entry=history_entry,
+            topic=topic,
+            event=event_json,
+        )
+        outcome: bytes = await self._cancel(args)
         return cast(CancelOutcome, outcome.decode())
 
     async def get(self, work_item_id: str) -> StoredItem | None:
