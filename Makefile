@@ -7,7 +7,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 UV     := $(VENV)/bin/uv
 STAMP  := $(VENV)/.switchboard-installed
-PACKAGES := schemas runtime services/workitem services/router services/callback
+PACKAGES := schemas runtime devtools services/workitem services/router services/callback
 MANIFESTS := $(foreach p,$(PACKAGES),$(p)/pyproject.toml) requirements-dev.txt constraints.txt
 
 .DEFAULT_GOAL := help
@@ -31,7 +31,7 @@ $(STAMP): $(MANIFESTS)
 	@touch $@
 
 run: install
-	@env -u VIRTUAL_ENV $(PY) -m switchboard_runtime.devstack
+	@env -u VIRTUAL_ENV $(PY) -m switchboard_devtools.devstack
 
 lint: install
 	$(VENV)/bin/ruff check .

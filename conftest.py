@@ -1,3 +1,3 @@
 """Fixtures shared by every test directory (real brokers for the session)."""
 
-pytest_plugins = ["switchboard_runtime.testing"]
+pytest_plugins = ["switchboard_devtools.testing"]

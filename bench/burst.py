@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from switchboard_runtime.embedded import free_port
+from switchboard_devtools.embedded import free_port
 
 from bench import procs
 from bench.common import percentile

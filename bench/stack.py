@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from switchboard_runtime.embedded import EmbeddedStack, free_port
+from switchboard_devtools.embedded import EmbeddedStack, free_port
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ from callback.config import CallbackSettings
 from callback.main import create_app as create_callback
 from router.config import RouterSettings
 from router.main import create_app as create_router
-from switchboard_runtime.testing import Brokers, serving_ready
+from switchboard_devtools.testing import Brokers, serving_ready
 from switchboard_schemas.topics import AGENT_COMMANDS
 from workitem.config import WorkItemSettings
 from workitem.main import create_app as create_workitem

@@ -22,8 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
-from switchboard_runtime.embedded import free_port
-from switchboard_runtime.testing import eventually
+from switchboard_devtools.embedded import free_port
+from switchboard_devtools.testing import eventually
 
 from .test_make_run import ready
 
@@ -97,7 +97,7 @@ class Stack:
     async def start(self) -> None:
         with self.log.open("a") as out:
             self._proc = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "switchboard_runtime.devstack",
+                sys.executable, "-m", "switchboard_devtools.devstack",
                 env={**self._env.vars, **self._extra}, stdout=out, stderr=out, cwd=ROOT,
             )  # fmt: skip
         for port in self._env.ports.by_variable.values():

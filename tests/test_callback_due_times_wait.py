@@ -23,8 +23,8 @@ from typing import Any, TypeAlias
 import httpx
 import pytest
 from aiokafka.structs import ConsumerRecord
-from switchboard_runtime.embedded import free_port
-from switchboard_runtime.testing import KafkaTap, answers_ready, cloud_event, eventually
+from switchboard_devtools.embedded import free_port
+from switchboard_devtools.testing import KafkaTap, answers_ready, cloud_event, eventually
 from switchboard_schemas.topics import CALLBACK_COMMANDS, WORKITEM_EVENTS
 
 from .conftest import Stack, agent_command

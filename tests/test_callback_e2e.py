@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 
 import pytest
-from switchboard_runtime.testing import cloud_event, of_type
+from switchboard_devtools.testing import cloud_event, of_type
 
 from .conftest import CALLBACK_RETRY_S, Stack
 from .test_router_e2e import data_of, parse_time, taps, to_agent

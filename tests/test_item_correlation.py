@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from switchboard_runtime.testing import cloud_event, of_type
+from switchboard_devtools.testing import cloud_event, of_type
 
 from .conftest import Stack
 from .test_router_e2e import data_of, taps, to_agent

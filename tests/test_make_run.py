@@ -1,6 +1,6 @@
 """`make run`'s launcher, seen from outside: HTTP, and a confluent-kafka client on the topics.
 
-Starts ``python -m switchboard_runtime.devstack`` exactly as ``make run`` does, waits for
+Starts ``python -m switchboard_devtools.devstack`` exactly as ``make run`` does, waits for
 the three services to be ready, drives them with an outside Kafka client, then stops it
 with SIGTERM and checks that nothing it started is left running.
 """
@@ -24,8 +24,8 @@ from typing import Any
 
 import pytest
 from confluent_kafka import Consumer, Producer, TopicPartition
-from switchboard_runtime.embedded import free_port
-from switchboard_runtime.testing import Brokers
+from switchboard_devtools.embedded import free_port
+from switchboard_devtools.testing import Brokers
 
 pytestmark = pytest.mark.integration
 
@@ -110,7 +110,7 @@ def launch(tmp_path: Path) -> Iterator[Callable[[dict[str, str]], Launched]]:
         log = tmp_path / f"devstack-{len(started)}.log"
         with log.open("w") as out:
             proc = subprocess.Popen(
-                [sys.executable, "-m", "switchboard_runtime.devstack"],
+                [sys.executable, "-m", "switchboard_devtools.devstack"],
                 env=env,
                 stdout=out,
                 stderr=subprocess.STDOUT,

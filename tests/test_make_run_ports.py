@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from switchboard_runtime.embedded import free_port
+from switchboard_devtools.embedded import free_port
 
 from .test_make_run import PORT_VARIABLES, alive
 
@@ -47,7 +47,7 @@ def launch(tmp_path: Path) -> Iterator[Launch]:
         env.update({name: str(free_port()) for name in PORT_VARIABLES})
         env.update({"SWITCHBOARD_RUN_DIR": str(run_dir), "LOG_FORMAT": "json", **ports})
         return subprocess.run(
-            [sys.executable, "-m", "switchboard_runtime.devstack"],
+            [sys.executable, "-m", "switchboard_devtools.devstack"],
             env=env,
             capture_output=True,
             text=True,

@@ -16,8 +16,8 @@ import pytest_asyncio
 from aiokafka import AIOKafkaProducer
 from router.config import RouterSettings
 from router.main import create_app as create_router
-from switchboard_runtime.testing import Brokers, eventually, serving_ready
-from switchboard_runtime.testing_metrics import (
+from switchboard_devtools.testing import Brokers, eventually, serving_ready
+from switchboard_devtools.testing_metrics import (
     COMMAND_FAMILIES,
     COMMON_FAMILIES,
     DEADLINE_FAMILIES,

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from switchboard_runtime.testing import cloud_event, eventually, of_type
+from switchboard_devtools.testing import cloud_event, eventually, of_type
 from switchboard_schemas.topics import WORKITEM_EVENTS
 
 from .conftest import Stack

@@ -17,8 +17,8 @@ from typing import Any
 import httpx
 import pytest
 from aiokafka.structs import ConsumerRecord
-from switchboard_runtime.embedded import free_port
-from switchboard_runtime.testing import KafkaTap, answers_ready, cloud_event, eventually
+from switchboard_devtools.embedded import free_port
+from switchboard_devtools.testing import KafkaTap, answers_ready, cloud_event, eventually
 from switchboard_schemas.topics import AGENT_COMMANDS, AGENT_EVENTS, WORKITEM_EVENTS, dlq_topic
 
 from .conftest import Stack, agent_command

@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import pytest_asyncio
-from switchboard_runtime.testing import eventually
+from switchboard_devtools.testing import eventually
 
 from .readme_shell import Block, Environment, Ports, Shell, Stack, Watcher, blocks, json_values
 

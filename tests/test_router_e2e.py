@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 from aiokafka.structs import ConsumerRecord
-from switchboard_runtime.testing import KafkaTap, Match, cloud_event, of_type
+from switchboard_devtools.testing import KafkaTap, Match, cloud_event, of_type
 from switchboard_schemas.topics import AGENT_COMMANDS, AGENT_EVENTS, WORKITEM_EVENTS, dlq_topic
 
 from .conftest import OFFER_TIMEOUT_S, WRAPUP_TIMEOUT_S, Stack

@@ -17,8 +17,8 @@ import pytest
 from aiokafka.structs import ConsumerRecord
 from router.config import RouterSettings
 from router.main import create_app as create_router
-from switchboard_runtime.embedded import free_port
-from switchboard_runtime.testing import (
+from switchboard_devtools.embedded import free_port
+from switchboard_devtools.testing import (
     KafkaTap,
     Match,
     answers_ready,

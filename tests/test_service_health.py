@@ -13,8 +13,8 @@ from callback.main import create_app as create_callback
 from fastapi import FastAPI
 from router.config import RouterSettings
 from router.main import create_app as create_router
-from switchboard_runtime.embedded import free_port
-from switchboard_runtime.testing import Brokers, serving, serving_ready
+from switchboard_devtools.embedded import free_port
+from switchboard_devtools.testing import Brokers, serving, serving_ready
 from workitem.config import WorkItemSettings
 from workitem.main import create_app as create_workitem
 

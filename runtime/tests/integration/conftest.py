@@ -10,9 +10,9 @@ import pytest
 import pytest_asyncio
 from aiokafka import AIOKafkaProducer
 from redis.asyncio import Redis
+from switchboard_devtools.testing import Brokers
 from switchboard_runtime.kafka import ensure_topics, make_producer
 from switchboard_runtime.settings import CommonSettings
-from switchboard_runtime.testing import Brokers
 
 pytestmark = pytest.mark.integration
 

@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 from redis.asyncio import Redis
+from switchboard_devtools.testing import Brokers
 from switchboard_runtime.atomic import AtomicScript, FixedGeneration, ScriptFailed, StateLost
 from switchboard_runtime.lua import LuaFile
 from switchboard_runtime.redis_keys import Keys
-from switchboard_runtime.testing import Brokers
 
 pytestmark = pytest.mark.integration
 

@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 import pytest
 import pytest_asyncio
 from redis.asyncio import Redis
+from switchboard_devtools.testing import eventually
 from switchboard_runtime.deadlines import DeadlineTimer, Partitioned
 from switchboard_runtime.redis_keys import Keys
-from switchboard_runtime.testing import eventually
 
 pytestmark = pytest.mark.integration
 

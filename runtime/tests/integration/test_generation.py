@@ -8,9 +8,9 @@ import uuid
 
 import pytest
 from redis.asyncio import Redis
+from switchboard_devtools.testing import Brokers, eventually
 from switchboard_runtime.generation import RESET, Generation, GenerationWatch, new_marker
 from switchboard_runtime.redis_keys import Keys
-from switchboard_runtime.testing import Brokers, eventually
 
 pytestmark = pytest.mark.integration
 

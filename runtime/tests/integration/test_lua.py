@@ -10,10 +10,10 @@ from collections.abc import AsyncIterator
 
 import pytest
 from redis.asyncio import Redis
+from switchboard_devtools.testing import Brokers
 from switchboard_runtime.atomic import AtomicScript, FixedGeneration, ScriptFailed
 from switchboard_runtime.lua import LuaFile
 from switchboard_runtime.redis_keys import Keys
-from switchboard_runtime.testing import Brokers
 
 pytestmark = pytest.mark.integration
 

@@ -14,10 +14,10 @@ import uuid
 
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from switchboard_devtools.testing import eventually
 from switchboard_runtime.gaps import OffsetGaps
 from switchboard_runtime.kafka import ensure_topics
 from switchboard_runtime.settings import CommonSettings
-from switchboard_runtime.testing import eventually
 
 pytestmark = pytest.mark.integration
 

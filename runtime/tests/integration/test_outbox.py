@@ -16,13 +16,13 @@ from aiokafka.partitioner import DefaultPartitioner
 from aiokafka.structs import ConsumerRecord
 from redis.asyncio import Redis
 from structlog.testing import capture_logs
+from switchboard_devtools.testing import Brokers, KafkaTap, Match, cloud_event, eventually
 from switchboard_runtime.atomic import AtomicScript, FixedGeneration
 from switchboard_runtime.kafka import make_producer
 from switchboard_runtime.lua import LuaFile
 from switchboard_runtime.outbox import OutboxRelay
 from switchboard_runtime.redis_keys import Keys
 from switchboard_runtime.settings import CommonSettings
-from switchboard_runtime.testing import Brokers, KafkaTap, Match, cloud_event, eventually
 
 from .conftest import NewTopic
 

@@ -16,11 +16,11 @@ from aiokafka.structs import ConsumerRecord
 from prometheus_client import CollectorRegistry
 from pydantic import BaseModel
 from redis.exceptions import ConnectionError as RedisConnectionError
+from switchboard_devtools.testing import Brokers, KafkaTap
 from switchboard_runtime.dispatch import On
 from switchboard_runtime.dlq import SourceRecord
 from switchboard_runtime.metrics import command_metrics
 from switchboard_runtime.pipeline import CommandInvalid, CommandPipeline, DecodeRules
-from switchboard_runtime.testing import Brokers, KafkaTap
 from switchboard_schemas.envelope import CloudEvent
 from switchboard_schemas.workitem import CreateWorkItem
 

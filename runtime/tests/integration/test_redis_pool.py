@@ -8,10 +8,10 @@ import time
 
 import pytest
 from redis.exceptions import ConnectionError as RedisConnectionError
-from switchboard_runtime.embedded import free_port
+from switchboard_devtools.embedded import free_port
+from switchboard_devtools.testing import Brokers
 from switchboard_runtime.service import redis_client
 from switchboard_runtime.settings import CommonSettings
-from switchboard_runtime.testing import Brokers
 
 from .conftest import runtime_settings
 

@@ -21,7 +21,7 @@ import pytest_asyncio
 from aiokafka import AIOKafkaProducer
 from callback.config import CallbackSettings
 from callback.main import create_app
-from switchboard_runtime.testing import Brokers, serving_ready
+from switchboard_devtools.testing import Brokers, serving_ready
 from switchboard_schemas.topics import WORKITEM_EVENTS
 
 pytestmark = pytest.mark.integration

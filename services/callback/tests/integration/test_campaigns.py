@@ -6,7 +6,7 @@ import uuid
 from typing import Any
 
 import pytest
-from switchboard_runtime.testing import KafkaTap, cloud_event, eventually
+from switchboard_devtools.testing import KafkaTap, cloud_event, eventually
 
 from .conftest import RunningCallback, new_phone
 

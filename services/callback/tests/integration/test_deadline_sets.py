@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from redis.asyncio import Redis
+from switchboard_devtools.testing import Brokers, eventually
 from switchboard_runtime.redis_keys import Keys
-from switchboard_runtime.testing import Brokers, eventually
 from switchboard_runtime.watermarks import default_partition
 
 from .conftest import TENANT, RunningCallback

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from switchboard_runtime.testing import KafkaTap, cloud_event, eventually, of_type
+from switchboard_devtools.testing import KafkaTap, cloud_event, eventually, of_type
 from switchboard_schemas.topics import WORKITEM_EVENTS
 
 from .conftest import RunningCallback

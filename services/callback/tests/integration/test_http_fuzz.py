@@ -5,7 +5,7 @@ nor an answer it does not document."""
 from __future__ import annotations
 
 import pytest
-from switchboard_runtime.testing_http import assert_answers_only_what_it_documents
+from switchboard_devtools.testing_http import assert_answers_only_what_it_documents
 
 from .conftest import RunningCallback
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
-from switchboard_runtime.testing_http import assert_huge_upload_refused
+from switchboard_devtools.testing_http import assert_huge_upload_refused
 
 from .conftest import RunningCallback, new_phone
 

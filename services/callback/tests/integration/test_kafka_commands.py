@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from aiokafka.structs import ConsumerRecord
-from switchboard_runtime.testing import KafkaTap, cloud_event, eventually, of_type
+from switchboard_devtools.testing import KafkaTap, cloud_event, eventually, of_type
 from switchboard_schemas.topics import CALLBACK_COMMANDS, WORKITEM_EVENTS, dlq_topic
 
 from .conftest import RunningCallback, command, encode

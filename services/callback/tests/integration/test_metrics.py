@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from switchboard_runtime.testing import eventually
-from switchboard_runtime.testing_metrics import (
+from switchboard_devtools.testing import eventually
+from switchboard_devtools.testing_metrics import (
     COMMAND_FAMILIES,
     COMMON_FAMILIES,
     DEADLINE_FAMILIES,

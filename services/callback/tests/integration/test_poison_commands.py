@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from aiokafka.structs import ConsumerRecord
-from switchboard_runtime.testing import KafkaTap, eventually
+from switchboard_devtools.testing import KafkaTap, eventually
 from switchboard_schemas.topics import CALLBACK_COMMANDS, dlq_topic
 
 from .conftest import RunningCallback, command, encode

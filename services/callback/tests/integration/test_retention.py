@@ -13,8 +13,8 @@ import pytest_asyncio
 from aiokafka import AIOKafkaProducer
 from callback.main import create_app
 from redis.asyncio import Redis
+from switchboard_devtools.testing import Brokers, KafkaTap, eventually, of_type, serving_ready
 from switchboard_runtime.redis_keys import Keys
-from switchboard_runtime.testing import Brokers, KafkaTap, eventually, of_type, serving_ready
 from switchboard_schemas.topics import WORKITEM_EVENTS
 
 from .conftest import RunningCallback, callback_settings, command, encode, new_phone

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 import pytest_asyncio
 from redis.asyncio import Redis
 from router.routing_config import RoutingConfig
-from switchboard_runtime.testing import Brokers
+from switchboard_devtools.testing import Brokers
 
 from .routerkit import Harness
 

@@ -25,7 +25,7 @@ from hypothesis.stateful import (
 )
 from redis.asyncio import Redis
 from router.routing_config import kind_of
-from switchboard_runtime.testing import Brokers
+from switchboard_devtools.testing import Brokers
 from switchboard_schemas.envelope import CloudEvent
 from switchboard_schemas.lifecycle import WorkItemCreated
 

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import initialize, precondition, rule, run_state_machine_as_test
-from switchboard_runtime.testing import Brokers
+from switchboard_devtools.testing import Brokers
 
 from .routerkit import QUEUES, Harness, strategies_config
 from .test_state_machine import RouterMachine

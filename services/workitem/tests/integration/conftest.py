@@ -13,7 +13,7 @@ import httpx
 import pytest
 import pytest_asyncio
 from aiokafka import AIOKafkaProducer
-from switchboard_runtime.testing import Brokers, serving_ready
+from switchboard_devtools.testing import Brokers, serving_ready
 from workitem.config import WorkItemSettings
 from workitem.main import create_app
 

@@ -8,8 +8,8 @@ from typing import Any
 
 import httpx
 import pytest
-from switchboard_runtime.testing import KafkaTap, cloud_event, of_type
-from switchboard_runtime.testing_http import assert_huge_upload_refused
+from switchboard_devtools.testing import KafkaTap, cloud_event, of_type
+from switchboard_devtools.testing_http import assert_huge_upload_refused
 from switchboard_schemas.topics import WORKITEM_EVENTS
 
 from .conftest import RunningWorkItem

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from switchboard_runtime.testing import KafkaTap, Match, cloud_event, of_type
+from switchboard_devtools.testing import KafkaTap, Match, cloud_event, of_type
 from switchboard_schemas.topics import WORKITEM_EVENTS
 
 from .conftest import RunningWorkItem

@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 from aiokafka import AIOKafkaProducer
-from switchboard_runtime.testing import KafkaTap, of_type
+from switchboard_devtools.testing import KafkaTap, of_type
 from switchboard_schemas.topics import WORKITEM_COMMANDS, WORKITEM_EVENTS, dlq_topic
 
 from .conftest import RunningWorkItem, command, encode

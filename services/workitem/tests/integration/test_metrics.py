@@ -10,10 +10,9 @@ import pytest
 import pytest_asyncio
 from prometheus_client.metrics_core import Metric
 from redis.asyncio import Redis
-from switchboard_runtime.embedded import free_port
-from switchboard_runtime.redis_keys import Keys
-from switchboard_runtime.testing import Brokers, eventually, serving
-from switchboard_runtime.testing_metrics import (
+from switchboard_devtools.embedded import free_port
+from switchboard_devtools.testing import Brokers, eventually, serving
+from switchboard_devtools.testing_metrics import (
     COMMAND_FAMILIES,
     COMMON_FAMILIES,
     OUTBOX_FAMILIES,
@@ -22,6 +21,7 @@ from switchboard_runtime.testing_metrics import (
     service_families,
     value,
 )
+from switchboard_runtime.redis_keys import Keys
 from workitem.main import create_app
 
 from .conftest import RunningWorkItem, workitem_settings

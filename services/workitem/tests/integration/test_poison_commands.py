@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from aiokafka import AIOKafkaProducer
 from aiokafka.structs import ConsumerRecord
-from switchboard_runtime.testing import KafkaTap, of_type
+from switchboard_devtools.testing import KafkaTap, of_type
 from switchboard_schemas.topics import WORKITEM_COMMANDS, WORKITEM_EVENTS, dlq_topic
 
 from .conftest import RunningWorkItem, command, encode

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from aiokafka import AIOKafkaProducer
-from switchboard_runtime.testing import KafkaTap, cloud_event, eventually, of_type
+from switchboard_devtools.testing import KafkaTap, cloud_event, eventually, of_type
 from switchboard_schemas.topics import WORKITEM_EVENTS, dlq_topic
 
 from .conftest import RunningWorkItem, callback_service_item, encode

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-from switchboard_runtime.embedded import EmbeddedStack
+from switchboard_devtools.embedded import EmbeddedStack
+from switchboard_devtools.testing import Brokers, eventually, serving
 from switchboard_runtime.state_tool import main as sb_state
-from switchboard_runtime.testing import Brokers, eventually, serving
 from workitem.main import create_app
 
 from .conftest import workitem_settings

@@ -15,8 +15,8 @@ import pytest
 import pytest_asyncio
 from aiokafka import AIOKafkaProducer
 from redis.asyncio import Redis
+from switchboard_devtools.testing import Brokers, eventually, serving_ready
 from switchboard_runtime.redis_keys import Keys
-from switchboard_runtime.testing import Brokers, eventually, serving_ready
 from switchboard_schemas.topics import WORKITEM_EVENTS
 from workitem.main import create_app
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 
-from switchboard_runtime.embedded import EmbeddedStack, ManagedProcess
+from switchboard_devtools.embedded import EmbeddedStack, ManagedProcess
 
 
 @dataclass(frozen=True)

@@ -24,9 +24,8 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.errors import KafkaError
-from switchboard_schemas import strict_json
-
 from switchboard_runtime.run_env import setting
+from switchboard_schemas import strict_json
 
 PROG = "sb-topic"
 _SHOWN_TOPICS = 20  # of the existing topics named when one is missing

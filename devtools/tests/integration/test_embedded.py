@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from aiokafka.admin import AIOKafkaAdminClient
 from redis.asyncio import Redis
-from switchboard_runtime.embedded import EmbeddedStack
+from switchboard_devtools.embedded import EmbeddedStack
 from switchboard_runtime.kafka import ensure_topics
 from switchboard_runtime.settings import CommonSettings
 

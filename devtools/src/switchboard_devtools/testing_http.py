@@ -1,7 +1,7 @@
 """Test tooling for the services' HTTP tests: a schemathesis run against a running
 service's own OpenAPI document, and a raw-socket upload of a huge body.
 
-Needs the dev dependencies (schemathesis, requests), as ``switchboard_runtime.testing``
+Needs the dev dependencies (schemathesis, requests), as ``switchboard_devtools.testing``
 needs pytest; nothing in the services imports it.
 """
 

@@ -24,9 +24,9 @@ import uvicorn
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.structs import ConsumerRecord
 from fastapi import FastAPI
-
-from switchboard_runtime.embedded import EmbeddedStack, free_port
 from switchboard_runtime.gaps import OffsetGaps
+
+from switchboard_devtools.embedded import EmbeddedStack, free_port
 
 
 @dataclass(frozen=True)

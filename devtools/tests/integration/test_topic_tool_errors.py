@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 from aiokafka.admin import AIOKafkaAdminClient
-from switchboard_runtime.embedded import free_port
-from switchboard_runtime.testing import Brokers, KafkaTap
-
-from .conftest import NewTopic
+from switchboard_devtools.embedded import free_port
+from switchboard_devtools.testing import Brokers, KafkaTap
+from switchboard_runtime.kafka import ensure_topics
+from switchboard_runtime.settings import CommonSettings
 
 pytestmark = pytest.mark.integration
 
@@ -31,7 +31,7 @@ def sb_topic(tmp_path: Path) -> Run:
     def run(bootstrap: str, *args: str) -> subprocess.CompletedProcess[str]:
         env = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": bootstrap}
         env["SWITCHBOARD_RUN_DIR"] = str(tmp_path / "run")
-        command = [sys.executable, "-m", "switchboard_runtime.topic_tool", *args]
+        command = [sys.executable, "-m", "switchboard_devtools.topic_tool", *args]
         return subprocess.run(
             command, env=env, capture_output=True, text=True, timeout=60, check=False
         )
@@ -57,6 +57,15 @@ async def topics(bootstrap: str) -> list[str]:
         await admin.close()
 
 
+async def new_topic(brokers: Brokers) -> str:
+    """A topic with a unique name, created before anything touches it."""
+    topic = f"sbtopic-{uuid.uuid4().hex[:12]}"
+    await ensure_topics(
+        CommonSettings(kafka_bootstrap_servers=brokers.kafka_bootstrap_servers), [topic]
+    )
+    return topic
+
+
 async def test_send_to_a_missing_topic_names_it_and_creates_nothing(
     brokers: Brokers, sb_topic: Run
 ) -> None:
@@ -70,10 +79,8 @@ async def test_send_to_a_missing_topic_names_it_and_creates_nothing(
     assert missing not in await topics(brokers.kafka_bootstrap_servers)
 
 
-async def test_send_to_an_existing_topic_still_publishes(
-    brokers: Brokers, sb_topic: Run, new_topic: NewTopic
-) -> None:
-    topic = await new_topic("sbtopic")
+async def test_send_to_an_existing_topic_still_publishes(brokers: Brokers, sb_topic: Run) -> None:
+    topic = await new_topic(brokers)
     bootstrap = brokers.kafka_bootstrap_servers
     async with KafkaTap(bootstrap, topic) as tap:
         result = sb_topic(bootstrap, "send", topic, "workitem.create", TASK, "--key", "k1")
@@ -89,9 +96,9 @@ async def test_send_to_an_existing_topic_still_publishes(
     [("{not json", "not JSON"), ('"a string"', "JSON object"), ("[1, 2]", "JSON object")],
 )
 async def test_send_of_data_that_is_not_a_json_object_is_one_line(
-    brokers: Brokers, sb_topic: Run, new_topic: NewTopic, data: str, said: str
+    brokers: Brokers, sb_topic: Run, data: str, said: str
 ) -> None:
-    topic = await new_topic("sbtopic")
+    topic = await new_topic(brokers)
     bootstrap = brokers.kafka_bootstrap_servers
     async with KafkaTap(bootstrap, topic) as tap:
         result = sb_topic(bootstrap, "send", topic, "workitem.create", data)
