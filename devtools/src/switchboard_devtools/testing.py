@@ -94,6 +94,14 @@ async def eventually(
     raise AssertionError(f"condition not met within {timeout} s (last value: {last!r})")
 
 
+class _QuietServer(uvicorn.Server):
+    """A uvicorn server that leaves the test process's signal handlers alone."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
 @contextlib.asynccontextmanager
 async def serving(app: FastAPI, port: int | None = None) -> AsyncIterator[str]:
     """Run ``app`` with uvicorn on a free port in this event loop; yields its base URL."""
@@ -101,8 +109,7 @@ async def serving(app: FastAPI, port: int | None = None) -> AsyncIterator[str]:
     config = uvicorn.Config(
         app, host="127.0.0.1", port=port, log_config=None, access_log=False, lifespan="on"
     )
-    server = uvicorn.Server(config)
-    server.capture_signals = contextlib.nullcontext  # type: ignore[method-assign,assignment]
+    server = _QuietServer(config)
     task = asyncio.create_task(server.serve())
     try:
         await eventually(lambda: server.started or task.done(), timeout=30)

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from redis.asyncio import Redis
+from redis.typing import EncodableT
 from switchboard_runtime.atomic import AtomicScript, GenerationSource, executed
 from switchboard_runtime.clock import ClockMs
 from switchboard_runtime.lua import LuaFile, lua_files
@@ -85,8 +86,8 @@ class RouterScripts:
 
     async def publish_queue_strategies(self, config: RoutingConfig) -> None:
         """Tell the scripts each configured queue's strategy (they read it per pass)."""
-        strategies = {queue: config.strategy(queue) for queue in config.queues}
-        await self._redis.hset(self._keys.queue_config(), mapping=strategies)  # type: ignore[arg-type]
+        strategies: dict[EncodableT, EncodableT] = {q: config.strategy(q) for q in config.queues}
+        await self._redis.hset(self._keys.queue_config(), mapping=strategies)
 
     def _args(
         self, args: dict[str, Any], correlation_id: str | None, now_ms: int | None
