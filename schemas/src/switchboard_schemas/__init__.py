@@ -57,6 +57,7 @@ from switchboard_schemas.lifecycle import (
     WorkItemWrapupStarted,
 )
 from switchboard_schemas.phone import PhoneNumberError, normalize_phone
+from switchboard_schemas.record import HistoryEntry, WorkItemRecord
 from switchboard_schemas.registry import (
     AGENT_COMMAND_MODELS,
     AGENT_EVENT_MODELS,
@@ -119,6 +120,7 @@ __all__ = [
     "CreateWorkItem",
     "DialOutbound",
     "EndItem",
+    "HistoryEntry",
     "HoldItem",
     "ItemAction",
     "ItemCancelled",
@@ -149,6 +151,7 @@ __all__ = [
     "WorkItemOfferRejected",
     "WorkItemOffered",
     "WorkItemQueued",
+    "WorkItemRecord",
     "WorkItemResumed",
     "WorkItemSkipped",
     "WorkItemStatus",

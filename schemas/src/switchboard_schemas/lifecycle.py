@@ -5,9 +5,10 @@ Every event carries ``work_item_id``; the CloudEvents ``subject`` is the same id
 
 from __future__ import annotations
 
-from typing import Annotated, ClassVar
+from typing import Annotated, ClassVar, Self
 
-from pydantic import Field, StringConstraints
+from pydantic import Field, StringConstraints, model_validator
+from pydantic_core import PydanticCustomError
 
 from switchboard_schemas.enums import Priority
 from switchboard_schemas.fields import (
@@ -23,6 +24,7 @@ from switchboard_schemas.fields import (
     WorkItemId,
     examples,
 )
+from switchboard_schemas.record import RECORD_EXAMPLE, WorkItemRecord
 from switchboard_schemas.workitem import WorkItem
 
 QueueReason = Annotated[str, StringConstraints(min_length=1, max_length=64)]
@@ -183,10 +185,30 @@ class WorkItemCancelRequested(WorkItemEvent):
 
 
 class WorkItemArchived(WorkItemEvent):
-    """``workitem.archived``: the closed item moved to the archive."""
+    """``workitem.archived``: a closed item moved to the archive, with its whole record.
+
+    Every item that closes is archived, in the step that closes it: a completed one (its
+    record's status ``archived``) and a cancelled one (status stays ``cancelled``). The
+    record is the one the work item service keeps, as that step left it (every field,
+    ``archived_at``, the whole history ending with the ``workitem.archived`` entry); the
+    service lets its own copy expire after ``RETENTION_DAYS``, so a store downstream can
+    keep this one for longer.
+    """
 
     TYPE: ClassVar[str] = "workitem.archived"
-    model_config = examples({"work_item_id": _ITEM})
+    model_config = examples({"work_item_id": _ITEM, "record": RECORD_EXAMPLE})
+
+    record: WorkItemRecord = Field(description="The whole record, as archived.")
+
+    @model_validator(mode="after")
+    def _record_of_this_item(self) -> Self:
+        if self.record.work_item_id != self.work_item_id:
+            raise PydanticCustomError(
+                "record_of_another_item",
+                "record.work_item_id {found} is not work_item_id {expected}",
+                {"found": self.record.work_item_id, "expected": self.work_item_id},
+            )
+        return self
 
 
 class WorkItemSkipped(WorkItemEvent):

@@ -17,9 +17,22 @@ completed                                                   archived     leaves
 cancelled                                                   cancelled    leaves
 ==========================================================  ===========  ========
 
-A completed item is archived in the same atomic step: status ``archived``, its
-disposition kept, and ``workitem.archived`` appended to the outbox. Its history gets
-two entries, ``workitem.completed`` (status ``completed``) then ``workitem.archived``.
+Every item that closes is archived in the same atomic step, and ``workitem.archived``
+joins the outbox carrying the whole record as that step leaves it
+(``switchboard_schemas.record.WorkItemRecord``: every field, ``archived_at``, the whole
+history), so a store downstream can keep it after this one lets it expire:
+
+- a completed item: status ``archived``, its disposition and notes kept; its history gets
+  ``workitem.completed`` (status ``completed``) then ``workitem.archived`` (``archived``);
+- a cancelled item: status stays ``cancelled``; its history gets ``workitem.cancelled``
+  then ``workitem.archived``, both with status ``cancelled``.
+
+The record is read before that step, to build the event; the step
+(``lua/apply_change.lua``) happens only if the record's history is still as long as it
+was read. Otherwise (a cancel request, ``workitem.cancel`` on the commands topic,
+appended an entry in between) it answers ``stale`` and writes nothing, and the event is
+built again from a fresh read, up to ``APPLY_ATTEMPTS`` times; then ``StaleRecordError``
+is raised and the consumer's retry and dead-letter path takes over.
 
 Rules:
 
@@ -39,9 +52,10 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from dataclasses import fields as dataclass_fields
 from datetime import datetime
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, cast
 
 import structlog
 from pydantic import BaseModel
@@ -49,22 +63,34 @@ from switchboard_runtime.dispatch import Handlers, On
 from switchboard_schemas.enums import WorkItemStatus as S
 from switchboard_schemas.envelope import CloudEvent, new_event, to_bytes
 from switchboard_schemas.fields import format_time
-from switchboard_schemas.lifecycle import WorkItemArchived
+from switchboard_schemas.lifecycle import WorkItemArchived, WorkItemEvent
+from switchboard_schemas.record import WorkItemRecord
 from switchboard_schemas.registry import WORKITEM_EVENT_MODELS
 from switchboard_schemas.topics import WORKITEM_EVENTS
 
 from workitem.intake import SOURCE, Clock, utc_now
+from workitem.store import StoredItem
+from workitem.views import record_of
 
 log = structlog.get_logger(__name__)
 
 ARCHIVED = WorkItemArchived.TYPE
-# Names archived-event ids: uuid5(namespace, "<source>|<id>" of the completed event).
+# Names archived-event ids: uuid5(namespace, "<source>|<id>" of the closing event).
 _ARCHIVE_NAMESPACE = uuid.UUID("6f0c5c9e-2b1a-4e7c-9a53-5d0b8a4f1c27")
 # Event data worth keeping in a history entry, besides event, status, at and event_id.
 HISTORY_DETAILS = ("agent_id", "disposition_code", "notes", "reason")
 
 InboxChange = Literal["enter", "leave", "stay"]
-ApplyOutcome = Literal["applied", "duplicate", "unknown", "closed"]
+ApplyOutcome = Literal["applied", "duplicate", "unknown", "closed", "stale"]
+# Reads and tries of a closing event, while the record keeps changing under it.
+APPLY_ATTEMPTS = 5
+CLOSING = frozenset({S.ARCHIVED, S.CANCELLED})
+# Record fields a change may set that the archived record shows.
+_RECORD_FIELDS = frozenset(f.name for f in dataclass_fields(StoredItem)) - {"item", "history"}
+
+
+class StaleRecordError(RuntimeError):
+    """The record changed between each read and try of a closing event."""
 
 
 @dataclass(frozen=True)
@@ -107,10 +133,13 @@ class Change:
     entered_ms: int  # Inbox score when the item enters an Inbox
     history: list[str]  # JSON entries to append, in order
     archived_event_json: str | None  # workitem.archived, for the outbox
+    history_len: int | None = None  # closing: the history's length as read (-1: no record)
     topic: str = WORKITEM_EVENTS
 
 
 class ProjectionStore(Protocol):
+    async def get(self, work_item_id: str) -> StoredItem | None: ...
+
     async def apply(self, change: Change, seen_ttl: int) -> ApplyOutcome: ...
 
 
@@ -142,74 +171,119 @@ class Projection:
         return {ce_type: On(WORKITEM_EVENT_MODELS[ce_type], self.apply) for ce_type in STEPS}
 
     async def apply(self, event: CloudEvent, payload: BaseModel) -> str:
-        """Apply one event; returns applied, duplicate, unknown_work_item or closed."""
-        change = self.change_for(event, payload)
-        outcome = await self._store.apply(change, self._seen_ttl)
-        if outcome == "unknown":
-            log.warning(
-                "lifecycle_event_for_unknown_work_item_ignored",
-                work_item_id=change.work_item_id,
-                source=event.source,
-            )
-            return "unknown_work_item"
-        return outcome
+        """Apply one event; returns applied, duplicate, unknown_work_item or closed.
 
-    def change_for(self, event: CloudEvent, payload: BaseModel) -> Change:
-        """What ``event`` (with its validated ``payload``) writes; pure but for the clock."""
+        Raises ``StaleRecordError`` when a closing event found the record changed since it
+        was read, ``APPLY_ATTEMPTS`` times in a row."""
+        for attempt in range(1, APPLY_ATTEMPTS + 1):
+            change = await self._change(event, payload)
+            outcome = await self._store.apply(change, self._seen_ttl)
+            if outcome == "unknown":
+                log.warning(
+                    "lifecycle_event_for_unknown_work_item_ignored",
+                    work_item_id=change.work_item_id,
+                    source=event.source,
+                )
+                return "unknown_work_item"
+            if outcome != "stale":
+                return outcome
+            log.info("closing_event_retried_record_changed", attempt=attempt)
+        raise StaleRecordError(
+            f"work item {change.work_item_id} changed under each of {APPLY_ATTEMPTS} tries "
+            f"of {event.type}"
+        )
+
+    async def _change(self, event: CloudEvent, payload: BaseModel) -> Change:
+        """The change of ``event``; one that closes the item reads the record first."""
+        stored = None
+        if STEPS[event.type].status in CLOSING:
+            # every model of STEPS is a WorkItemEvent
+            stored = await self._store.get(cast(WorkItemEvent, payload).work_item_id)
+        return self.change_for(event, payload, stored)
+
+    def change_for(
+        self, event: CloudEvent, payload: BaseModel, stored: StoredItem | None = None
+    ) -> Change:
+        """What ``event`` (with its validated ``payload``) writes; pure but for the clock.
+
+        ``stored``: the record as read before, for an event that closes the item (its
+        ``workitem.archived`` carries the record as the change leaves it); without it,
+        such a change archives nothing and the script answers ``unknown`` or ``stale``."""
         step = STEPS[event.type]
         data = payload.model_dump(mode="json", exclude_none=True)
-        work_item_id: str = data["work_item_id"]
-        event_key = f"{event.source}|{event.id}"
         agent_id: str | None = data.get("agent_id")
         fields = {"status": str(step.status), "updated_at": format_time(event.time)}
         if agent_id is not None and step.keeps_agent:
             fields["agent_id"] = agent_id
-        if step.status is S.CANCELLED:
-            fields["cancelled_at"] = format_time(event.time)
         recorded = S.COMPLETED if step.status is S.ARCHIVED else step.status
-        history = [history_entry(event.type, recorded, event.time, event.id, data)]
-        archived_json = None
-        if step.status is S.ARCHIVED:
-            archived = self._archived_event(event, work_item_id, event_key)
-            fields.update(_archive_fields(event, archived, data))
-            history.append(history_entry(ARCHIVED, S.ARCHIVED, archived.time, archived.id, {}))
-            archived_json = to_bytes(archived).decode()
-        return Change(
-            work_item_id=work_item_id,
-            event_key=event_key,
+        change = Change(
+            work_item_id=data["work_item_id"],
+            event_key=f"{event.source}|{event.id}",
             fields=fields,
             clear_agent=not step.keeps_agent,
             agent_id=agent_id,
             inbox=step.inbox,
             entered_ms=int(event.time.timestamp() * 1000),
-            history=history,
-            archived_event_json=archived_json,
+            history=[history_entry(event.type, recorded, event.time, event.id, data)],
+            archived_event_json=None,
         )
+        if step.status in CLOSING:
+            return self._archiving(change, event, data, stored)
+        return change
 
-    def _archived_event(self, completed: CloudEvent, work_item_id: str, key: str) -> CloudEvent:
-        """``workitem.archived``; its id derives from the completed event's, so it is stable."""
-        return new_event(
+    def _archiving(
+        self,
+        change: Change,
+        closing: CloudEvent,
+        data: Mapping[str, Any],
+        stored: StoredItem | None,
+    ) -> Change:
+        """``change`` of a closing event, archiving the item too: the closing fields, a
+        ``workitem.archived`` history entry and event; its id derives from the closing
+        event's, so it is stable."""
+        archived_id = str(uuid.uuid5(_ARCHIVE_NAMESPACE, change.event_key))
+        archived_at = max(self._clock(), closing.time)
+        status = S(change.fields["status"])
+        fields = {**change.fields, **_closing_fields(status, closing, archived_at, data)}
+        entry = history_entry(ARCHIVED, status, archived_at, archived_id, {})
+        closed = replace(change, fields=fields, history=[*change.history, entry], history_len=-1)
+        if stored is None:  # the script answers unknown (or stale: the record came since)
+            return closed
+        record = record_after(stored, closed)
+        archived = new_event(
             ARCHIVED,
-            WorkItemArchived(work_item_id=work_item_id),
+            WorkItemArchived(work_item_id=change.work_item_id, record=record),
             source=SOURCE,
-            subject=work_item_id,
-            tenantid=completed.tenantid,
-            correlationid=completed.correlationid,
-            id=str(uuid.uuid5(_ARCHIVE_NAMESPACE, key)),
-            time=max(self._clock(), completed.time),
+            subject=change.work_item_id,
+            tenantid=closing.tenantid,
+            correlationid=closing.correlationid,
+            id=archived_id,
+            time=archived_at,
         )
+        json_text = to_bytes(archived).decode()
+        return replace(closed, history_len=len(stored.history), archived_event_json=json_text)
 
 
-def _archive_fields(
-    completed: CloudEvent, archived: CloudEvent, data: Mapping[str, Any]
+def record_after(stored: StoredItem, change: Change) -> WorkItemRecord:
+    """The record as ``change`` leaves ``stored``: its fields set, its history appended."""
+    updates: dict[str, Any] = {"agent_id": None} if change.clear_agent else {}
+    updates.update({k: v for k, v in change.fields.items() if k in _RECORD_FIELDS})
+    history = [*stored.history, *(json.loads(entry) for entry in change.history)]
+    return record_of(replace(stored, **updates, history=history), WorkItemRecord)
+
+
+def _closing_fields(
+    status: S, closing: CloudEvent, archived_at: datetime, data: Mapping[str, Any]
 ) -> dict[str, str]:
-    """Record fields a completion sets: disposition, notes and when it closed."""
-    fields = {
-        "disposition_code": str(data["disposition_code"]),
-        "completed_at": format_time(completed.time),
-        "archived_at": format_time(archived.time),
-        "updated_at": format_time(archived.time),
-    }
+    """Record fields a closing event sets: when it closed and was archived (also its
+    ``updated_at``); for a completion, its disposition and notes."""
+    archived = format_time(archived_at)
+    fields = {"archived_at": archived, "updated_at": archived}
+    if status is S.CANCELLED:
+        fields["cancelled_at"] = format_time(closing.time)
+        return fields
+    fields["completed_at"] = format_time(closing.time)
+    fields["disposition_code"] = str(data["disposition_code"])
     if data.get("notes") is not None:
         fields["notes"] = str(data["notes"])
     return fields

@@ -14,8 +14,8 @@ from switchboard_runtime.atomic import AtomicScript, GenerationSource
 from switchboard_runtime.lua import lua_files
 from switchboard_runtime.redis_keys import Keys
 
-from workitem.projection import ApplyOutcome, Change
-from workitem.store import StoredItem, named, stored_item
+from workitem.projection import ARCHIVED, ApplyOutcome, Change
+from workitem.store import StoredItem, named, read_item, stored_item
 
 
 class ReadModelStore:
@@ -33,8 +33,13 @@ class ReadModelStore:
             redis, keys, lua_files("workitem", "apply_change.lua"), generation
         )
 
+    async def get(self, work_item_id: str) -> StoredItem | None:
+        """The record with its whole history, or None when the id is unknown."""
+        return await read_item(self._redis, self._keys, work_item_id)
+
     async def apply(self, change: Change, seen_ttl: int) -> ApplyOutcome:
-        """Apply ``change`` unless its event was seen, the item is unknown or closed."""
+        """Apply ``change`` unless its event was seen, the item is unknown or closed, or
+        (``stale``) the record's history is no longer as long as ``change`` expects."""
         args = named(
             work_item_id=change.work_item_id,
             event_key=change.event_key,
@@ -45,8 +50,10 @@ class ReadModelStore:
             inbox=change.inbox,
             entered_ms=change.entered_ms,
             history=change.history,
+            history_len=change.history_len,
             topic=change.topic,
             archived_event=change.archived_event_json,
+            archived_type=ARCHIVED if change.archived_event_json else None,
             retention_s=self._retention_s,
         )
         outcome: bytes = await self._apply(args)

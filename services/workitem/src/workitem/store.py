@@ -129,8 +129,14 @@ class WorkItemStore:
 
     async def get(self, work_item_id: str) -> StoredItem | None:
         """The record, or None when the id is unknown."""
-        async with self._redis.pipeline(transaction=False) as pipe:
-            pipe.hgetall(self._keys.work_item(work_item_id))
-            pipe.lrange(self._keys.work_item_history(work_item_id), 0, -1)
-            fields, history = await pipe.execute()
-        return stored_item(fields, history)
+        return await read_item(self._redis, self._keys, work_item_id)
+
+
+async def read_item(redis: Redis, keys: Keys, work_item_id: str) -> StoredItem | None:
+    """The record and its whole history, or None when the id is unknown: one consistent
+    snapshot (MULTI/EXEC: no script runs between the two reads)."""
+    async with redis.pipeline(transaction=True) as pipe:
+        pipe.hgetall(keys.work_item(work_item_id))
+        pipe.lrange(keys.work_item_history(work_item_id), 0, -1)
+        fields, history = await pipe.execute()
+    return stored_item(fields, history)

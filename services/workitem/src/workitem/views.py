@@ -2,49 +2,24 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 from switchboard_schemas.enums import Channel, WorkItemType
 from switchboard_schemas.fields import STORED, RecordedDatetime
-from switchboard_schemas.workitem import WorkItem
+from switchboard_schemas.record import WorkItemRecord
 
 from workitem.store import StoredItem
 
-
-class HistoryEntry(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-    event: str = Field(description="CloudEvents type of the step, e.g. workitem.created.")
-    status: str = Field(description="Status the step led to.")
-    at: datetime = Field(description="When it happened (UTC).")
-    event_id: str | None = Field(None, description="CloudEvents id of the step's event.")
-    agent_id: str | None = Field(None, description="The agent the step concerns, if any.")
-    disposition_code: str | None = Field(None, description="Set on workitem.completed.")
-    notes: str | None = Field(None, description="Wrap-up notes, on workitem.completed.")
-    reason: str | None = Field(None, description="Why, when the event gave a reason.")
+R = TypeVar("R", bound=WorkItemRecord)
 
 
-class WorkItemView(WorkItem):
+class WorkItemView(WorkItemRecord):
     """A work item record: the item as created, plus where it is in its lifecycle."""
 
-    status: str = Field(
-        description="created, queued, offered, active, hold, wrap_up, cancelled or archived "
-        "(a completed item is archived at once)."
-    )
-    updated_at: datetime
-    cancel_requested_at: datetime | None = None
-    agent_id: str | None = Field(
-        None, description="The agent it is offered to or held by (the last one once closed)."
-    )
-    disposition_code: str | None = Field(None, description="Disposition it was completed with.")
-    notes: str | None = Field(None, description="Wrap-up notes it was completed with.")
-    archived_at: datetime | None = Field(None, description="When it was archived.")
-    history: list[HistoryEntry]
 
-
-def view_of(stored: StoredItem) -> WorkItemView:
+def record_of(stored: StoredItem, model: type[R]) -> R:
+    """The record as kept in Redis, as ``model`` (taken as it was stored: see ``STORED``)."""
     data: dict[str, Any] = {
         **stored.item,
         "status": stored.status,
@@ -56,7 +31,12 @@ def view_of(stored: StoredItem) -> WorkItemView:
         "archived_at": stored.archived_at,
         "history": stored.history,
     }
-    return WorkItemView.model_validate(data, context=STORED)
+    return model.model_validate(data, context=STORED)
+
+
+def view_of(stored: StoredItem) -> WorkItemView:
+    """What ``GET /v1/workitems/{id}`` answers for the record."""
+    return record_of(stored, WorkItemView)
 
 
 class InboxItemView(BaseModel):

@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 from aiokafka import AIOKafkaProducer
 from switchboard_devtools.testing import KafkaTap, cloud_event, eventually, of_type
-from switchboard_schemas.topics import WORKITEM_EVENTS, dlq_topic
+from switchboard_schemas.topics import WORKITEM_COMMANDS, WORKITEM_EVENTS, dlq_topic
 
-from .conftest import RunningWorkItem, callback_service_item, encode
+from .conftest import RunningWorkItem, callback_service_item, command, encode
 
 pytestmark = pytest.mark.integration
 
@@ -165,6 +165,9 @@ async def test_completion_archives_once_and_the_item_leaves_the_inbox(
     assert body["history"][4]["disposition_code"] == "resolved"
     assert body["history"][5]["event_id"] == cloud_event(archived)["id"]
     assert await desk.shown(agent) == []
+    # the event carries the record the service keeps until it expires, all of it
+    assert cloud_event(archived)["data"] == {"work_item_id": wid, "record": body}
+    assert (await desk.record(wid)) == body
 
 
 async def test_rejected_expired_and_skipped_offers_leave_the_inbox(desk: Desk) -> None:
@@ -229,7 +232,7 @@ async def test_outbound_items_come_first_whatever_the_filter(desk: Desk) -> None
     assert await desk.shown(agent, "outbound", status="hold") == [callback]
 
 
-async def test_cancelled_item_leaves_the_inbox_and_is_not_archived(
+async def test_cancelled_item_leaves_the_inbox_and_is_archived_with_its_record(
     desk: Desk, workitem: RunningWorkItem
 ) -> None:
     agent = new_agent()
@@ -239,16 +242,31 @@ async def test_cancelled_item_leaves_the_inbox_and_is_not_archived(
     await desk.reaches(wid, "active", 3)
     [row] = (await desk.inbox(agent, tz="Pacific/Kiritimati"))["items"]
     assert (row["badge"], row["subject"], row["due_label"]) == (None, "Chat", "2099-06-02")
+    cancel = command("workitem.cancel", {"work_item_id": wid, "reason": "duplicate"})
+    await desk.producer.send_and_wait(WORKITEM_COMMANDS, encode(cancel), key=wid.encode())
+    await desk.reaches(wid, "active", 4)  # the request is recorded; the router would act
 
     async with KafkaTap(workitem.settings.kafka_bootstrap_servers, WORKITEM_EVENTS) as tap:
-        await desk.send("cancelled", wid, reason="duplicate", agent_id=agent)
-        body = await desk.reaches(wid, "cancelled", 4)
+        cancelled = await desk.send("cancelled", wid, reason="duplicate", agent_id=agent)
+        await desk.publish(cancelled)  # a redelivery archives nothing twice
+        marker = await desk.create()  # behind the duplicate, on its partition
+        await desk.publish(lifecycle("cancelled", marker), key=wid)
+        await tap.wait_for(of_type("workitem.archived", marker))
         records = await tap.read_to_end()
+    body = await desk.reaches(wid, "cancelled", 6)
 
-    assert body["agent_id"] == agent
-    assert "archived_at" not in body
+    [archived] = [r for r in records if of_type("workitem.archived", wid)(r)]
+    assert (body["agent_id"], body["due_at"]) == (agent, "2099-06-01T12:00:00Z")
+    assert body["archived_at"]
+    assert [(h["event"], h["status"]) for h in body["history"]][3:] == [
+        ("workitem.cancel_requested", "cancel_requested"),
+        ("workitem.cancelled", "cancelled"),
+        ("workitem.archived", "cancelled"),
+    ]
+    assert body["history"][5]["event_id"] == cloud_event(archived)["id"]
+    assert cloud_event(archived)["data"] == {"work_item_id": wid, "record": body}
+    assert ("sb-type", b"workitem.archived") in list(archived.headers)  # skipped unread
     assert await desk.shown(agent) == []
-    assert not [r for r in records if of_type("workitem.archived", wid)(r)]
 
 
 async def test_events_for_unknown_items_and_own_events_are_ignored_not_dead_lettered(
