@@ -8,6 +8,7 @@ import asyncio
 import json
 import os
 import re
+import secrets
 import signal
 import subprocess
 import sys
@@ -18,12 +19,16 @@ from pathlib import Path
 from typing import Any
 
 from switchboard_devtools.embedded import free_port
+from switchboard_runtime.auth import Role, issue_token
 
 from bench import procs
 from bench.common import percentile
 from bench.cpu import cpu_share
 from bench.stack import Brokers, wait_ready
 
+# the work item service under test checks tokens; the load process (spawned, so it imports
+# this module again) inherits the environment and with it the same secret
+BENCH_SECRET = os.environ.setdefault("SWITCHBOARD_BENCH_SECRET", secrets.token_urlsafe(32))
 BURST = 200
 TASK = {"type": "task", "channel": "api", "priority": 5, "description": "bench burst"}
 
@@ -54,6 +59,7 @@ class WorkItemProcess:
             "LOG_LEVEL": "WARNING",
             "LOG_FORMAT": "json",
             "KAFKA_FETCH_MAX_WAIT_MS": os.environ.get("KAFKA_FETCH_MAX_WAIT_MS", "5"),
+            "AUTH_JWT_SECRET": BENCH_SECRET,
         }
         with self.log.open("ab") as out:
             argv = [sys.executable, "-m", "workitem"]
@@ -72,8 +78,10 @@ class WorkItemProcess:
 
 def _request(method: str, path: str, port: int) -> bytes:
     body = json.dumps(TASK).encode() if method == "POST" else b""
+    token = issue_token(BENCH_SECRET, "bench", [Role.INTEGRATION])
     head = (
         f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+        f"Authorization: Bearer {token}\r\n"
         f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
     )
     return head.encode() + body

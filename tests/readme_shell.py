@@ -74,17 +74,21 @@ class Environment:
     def __init__(self, run_dir: Path, ports: Ports) -> None:
         self.run_dir = run_dir
         self.ports = ports
-        given = ("KAFKA_BOOTSTRAP_SERVERS", "REDIS_URL")
+        given = ("KAFKA_BOOTSTRAP_SERVERS", "REDIS_URL", "AUTH_JWT_SECRET")  # a reader has none
         env = {k: v for k, v in os.environ.items() if k not in given}
         env.update({k: str(v) for k, v in ports.by_variable.items()})
         env.update(SWITCHBOARD_RUN_DIR=str(run_dir), LOG_FORMAT="json", KAFKA_TOPIC_PARTITIONS="3")
         self.vars = env
 
-    def kafka(self) -> str:
+    def written(self, name: str) -> str:
+        """What ``make run`` wrote to ``.run/env`` for ``name``."""
         for line in (self.run_dir / "env").read_text().splitlines():
-            if line.startswith("KAFKA_BOOTSTRAP_SERVERS="):
+            if line.startswith(f"{name}="):
                 return line.split("=", 1)[1]
-        raise AssertionError("make run wrote no KAFKA_BOOTSTRAP_SERVERS")
+        raise AssertionError(f"make run wrote no {name}")
+
+    def kafka(self) -> str:
+        return self.written("KAFKA_BOOTSTRAP_SERVERS")
 
 
 class Stack:

@@ -25,6 +25,7 @@ import pytest
 from aiokafka.structs import ConsumerRecord
 from switchboard_devtools.embedded import free_port
 from switchboard_devtools.testing import KafkaTap, answers_ready, cloud_event, eventually
+from switchboard_devtools.testing_auth import bearer
 from switchboard_schemas.topics import CALLBACK_COMMANDS, WORKITEM_EVENTS
 
 from .conftest import Stack, agent_command
@@ -88,7 +89,7 @@ def _of(tenant: str, ce_type: str) -> Callable[[Record], bool]:
 
 
 async def _ready_at(port: int) -> None:
-    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
+    async with httpx.AsyncClient(headers=bearer(), base_url=f"http://127.0.0.1:{port}") as http:
         await eventually(functools.partial(answers_ready, http), timeout=60)
 
 
@@ -128,7 +129,9 @@ async def test_callbacks_cancelled_while_the_service_was_down_are_never_dialed(
                 _of(tenant, "callback.cancelled"), count=CALLBACKS, timeout=90
             )
             await _ready_at(port)
-            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
+            async with httpx.AsyncClient(
+                headers=bearer(), base_url=f"http://127.0.0.1:{port}"
+            ) as http:
                 records = [(await http.get(f"/v1/callbacks/{cid}")).json() for cid in ids]
             events = [r for r in await items.read_to_end() if of_tenant(tenant)(r)]
         finally:

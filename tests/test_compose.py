@@ -277,6 +277,17 @@ def test_app_takes_deadlines_and_region_from_the_shell_and_binds_every_interface
 
 
 @app_params
+def test_app_checks_tokens_from_the_shell_and_never_lets_callers_in_unchecked(
+    compose: dict[str, Any], name: str, port: int
+) -> None:
+    env = environment(service(compose, name))
+    shell = {"AUTH_JWT_SECRET": "s" * 32, "AUTH_JWKS_URL": "https://idp.example/jwks"}
+    assert {var: interpolated(env[var], shell) for var in shell} == shell
+    assert interpolated(env["AUTH_JWT_SECRET"], {}) == ""  # nothing set: it does not start
+    assert "AUTH_DISABLED" not in env
+
+
+@app_params
 def test_app_healthcheck_targets_ready(compose: dict[str, Any], name: str, port: int) -> None:
     svc = service(compose, name)
     argv = as_argv(svc["healthcheck"]["test"])

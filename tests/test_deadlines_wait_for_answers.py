@@ -28,6 +28,7 @@ import pytest
 from aiokafka.structs import ConsumerRecord
 from switchboard_devtools.embedded import free_port
 from switchboard_devtools.testing import KafkaTap, answers_ready, cloud_event, eventually
+from switchboard_devtools.testing_auth import bearer
 from switchboard_schemas.topics import AGENT_COMMANDS, AGENT_EVENTS, WORKITEM_EVENTS
 
 from .conftest import Stack, agent_command
@@ -140,7 +141,7 @@ def _set_away(records: list[Record]) -> collections.Counter[str]:
 async def _router(s: Scenario, port: int, log: Path, **env: str) -> subprocess.Popen[bytes]:
     """A router process of the scenario's tenant, once it answers ready."""
     process = _start_router(s.stack, s.tenant, port, log, **env)
-    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
+    async with httpx.AsyncClient(headers=bearer(), base_url=f"http://127.0.0.1:{port}") as http:
         await eventually(functools.partial(answers_ready, http), timeout=60)
     return process
 

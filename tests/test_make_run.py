@@ -15,6 +15,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
@@ -30,6 +31,7 @@ from switchboard_devtools.testing import Brokers
 pytestmark = pytest.mark.integration
 
 PORT_VARIABLES = ("WORKITEM_HTTP_PORT", "CALLBACK_HTTP_PORT", "ROUTER_HTTP_PORT")
+GIVEN_BY_THE_SESSION = ("KAFKA_BOOTSTRAP_SERVERS", "REDIS_URL", "AUTH_JWT_SECRET")
 
 
 @dataclass
@@ -37,6 +39,7 @@ class Launched:
     process: subprocess.Popen[str]
     ports: dict[str, int]
     log: Path
+    run_dir: Path
 
     def text(self) -> str:
         return self.log.read_text(errors="replace")
@@ -95,9 +98,8 @@ def launch(tmp_path: Path) -> Iterator[Callable[[dict[str, str]], Launched]]:
 
     def start(extra_env: dict[str, str]) -> Launched:
         ports = {name: free_port() for name in PORT_VARIABLES}
-        env = {
-            k: v for k, v in os.environ.items() if k not in ("KAFKA_BOOTSTRAP_SERVERS", "REDIS_URL")
-        }
+        # a reader's shell: no brokers and no auth settings of the test session
+        env = {k: v for k, v in os.environ.items() if k not in GIVEN_BY_THE_SESSION}
         env.update({k: str(v) for k, v in ports.items()})
         env.update(
             {
@@ -116,7 +118,7 @@ def launch(tmp_path: Path) -> Iterator[Callable[[dict[str, str]], Launched]]:
                 stderr=subprocess.STDOUT,
                 text=True,
             )
-        launched = Launched(proc, ports, log)
+        launched = Launched(proc, ports, log, tmp_path / "run")
         started.append(launched)
         for name, port in ports.items():
             wait(functools.partial(ready_or_exited, port, proc), 90, f"{name} ready")
@@ -139,12 +141,12 @@ def stop_and_check_nothing_left(launched: Launched) -> None:
     assert "[switchboard] stopped" in launched.text()
 
 
-def post_json(port: int, path: str, body: dict[str, Any]) -> dict[str, Any]:
+def post_json(port: int, path: str, body: dict[str, Any], token: str) -> dict[str, Any]:
     request = urllib.request.Request(
         f"http://127.0.0.1:{port}{path}",
         data=json.dumps(body).encode(),
         method="POST",
-        headers={"content-type": "application/json"},
+        headers={"content-type": "application/json", "authorization": f"Bearer {token}"},
     )
     with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - http only
         assert response.status == 201
@@ -201,11 +203,14 @@ def test_make_run_on_embedded_brokers_with_an_outside_kafka_client(
     for value in (duplicate, duplicate, b"not even json"):
         producer.produce("workitem.commands", value, key=b"outside")
     producer.flush(10)
-    via_http = post_json(
-        launched.ports["WORKITEM_HTTP_PORT"],
-        "/v1/workitems",
-        {"type": "task", "description": "from the tour"},
+    printed = wait(
+        lambda: re.search(r"integration\s+ivr\s+(\S+)", launched.text()), 30, "tokens printed"
     )
+    assert (launched.run_dir / "env").stat().st_mode & 0o077 == 0, "the secret is the user's"
+    task = {"type": "task", "description": "from the tour"}
+    with pytest.raises(urllib.error.HTTPError, match="401"):
+        post_json(launched.ports["WORKITEM_HTTP_PORT"], "/v1/workitems", task, "not-a-token")
+    via_http = post_json(launched.ports["WORKITEM_HTTP_PORT"], "/v1/workitems", task, printed[1])
 
     def created(records: list[Any]) -> list[dict[str, Any]]:
         events = [json.loads(r.value()) for r in records]

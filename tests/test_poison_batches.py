@@ -19,6 +19,7 @@ import pytest
 from aiokafka.structs import ConsumerRecord
 from switchboard_devtools.embedded import free_port
 from switchboard_devtools.testing import KafkaTap, answers_ready, cloud_event, eventually
+from switchboard_devtools.testing_auth import bearer
 from switchboard_schemas.topics import AGENT_COMMANDS, AGENT_EVENTS, WORKITEM_EVENTS, dlq_topic
 
 from .conftest import Stack, agent_command
@@ -112,7 +113,7 @@ async def test_a_poison_record_in_every_partition_costs_only_itself(
         KafkaTap(bootstrap, AGENT_EVENTS) as desk,
         KafkaTap(bootstrap, dlq_topic(WORKITEM_EVENTS)) as item_dlq,
         KafkaTap(bootstrap, dlq_topic(AGENT_COMMANDS)) as command_dlq,
-        httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http,
+        httpx.AsyncClient(headers=bearer(), base_url=f"http://127.0.0.1:{port}") as http,
     ):
         wids, poison_items, poison_commands = await _publish_with_poison(stack, tenant, queue)
         router = _start_router(stack, tenant, port, tmp_path / "router.log")

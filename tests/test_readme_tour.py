@@ -21,9 +21,11 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import jwt
 import pytest
 import pytest_asyncio
 from switchboard_devtools.testing import eventually
+from switchboard_runtime.auth import issue_token
 
 from .readme_shell import Block, Environment, Ports, Shell, Stack, Watcher, blocks, json_values
 
@@ -105,6 +107,18 @@ def parse_time(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
+async def tokens(tour: Tour, block: Block) -> None:
+    """The tokens are signed with the secret make run generated (the reader set none)."""
+    await tour.shell.run(block)
+    secret = tour.env.written("AUTH_JWT_SECRET")
+    claims = {}
+    for name in ("IVR", "ADA"):
+        text = await tour.shell.run(Block(f'echo "${name}"\n', watch=False))
+        claims[name] = jwt.decode(text.strip(), secret, algorithms=["HS256"])
+    assert (claims["IVR"]["sub"], claims["IVR"]["roles"]) == ("ivr", ["integration"])
+    assert (claims["ADA"]["sub"], claims["ADA"]["roles"]) == ("ada", ["agent"])
+
+
 async def sign_in(tour: Tour, block: Block) -> None:
     await tour.shell.run(block)
     await tour.shows(of("agent.status_changed", agent_id="ada", status="available"))
@@ -180,17 +194,18 @@ async def offer_expires(tour: Tour, block: Block) -> None:
 Check = Callable[[Tour, Block], Awaitable[None]]
 # The tour's command blocks, in order: how each begins, and what the reader sees after it.
 STEPS: list[tuple[str, Check]] = [
+    ("IVR=$(", tokens),
     ("desk() {", sign_in),
     ("KEY=tour-", create),
     ("curl -s -i -X POST", replay),
     ("offer_of() {", offer_id),
     ("desk offer.accept", sends),
-    ('curl -s "localhost:8001/v1/agents/ada/inbox', inbox),
+    ('curl -s -H "Authorization: Bearer $ADA" "localhost:8001/v1/agents/ada/inbox', inbox),
     ("desk item.end", sends),
-    ("curl -s localhost:8001/v1/workitems/$ID", archived),
+    ('curl -s -H "Authorization: Bearer $IVR" localhost:8001/v1/workitems/$ID', archived),
     ("desk item.complete", does_not_fit),
     ("ID=$(curl", sends),
-    ("curl -s localhost:8001/v1/workitems/$ID", wrapup_expires),
+    ('curl -s -H "Authorization: Bearer $IVR" localhost:8001/v1/workitems/$ID', wrapup_expires),
     ("desk agent.status", offer_expires),
 ]
 
@@ -240,10 +255,12 @@ def openapi_examples(port: int) -> list[tuple[str, str, bytes]]:
     return found
 
 
-def post(port: int, path: str, media: str, body: bytes) -> tuple[int, str]:
-    """POST as "Try it out" does (a path parameter filled in); the status and the answer."""
+def post(port: int, path: str, media: str, body: bytes, token: str) -> tuple[int, str]:
+    """POST as "Try it out" does once authorized with a token (a path parameter filled
+    in); the status and the answer."""
     url = f"http://127.0.0.1:{port}{path.replace('{campaign_id}', 'try-it-out')}"
-    request = urllib.request.Request(url, body, {"content-type": media}, method="POST")
+    headers = {"content-type": media, "authorization": f"Bearer {token}"}
+    request = urllib.request.Request(url, body, headers, method="POST")
     try:
         with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - http only
             return int(response.status), response.read().decode()
@@ -264,9 +281,10 @@ async def test_the_callback_examples_and_every_swagger_example_work_today(tour: 
     assert counts, counts
 
     ports = tour.env.ports.by_variable
+    token = issue_token(tour.env.written("AUTH_JWT_SECRET"), "swagger", ["integration"])
     for service in ("WORKITEM_HTTP_PORT", "CALLBACK_HTTP_PORT"):
         examples = openapi_examples(ports[service])
         assert examples, service
         for path, media, body in examples:
-            status, answer = post(ports[service], path, media, body)
+            status, answer = post(ports[service], path, media, body, token)
             assert status in (200, 201), (path, body, answer)

@@ -26,6 +26,7 @@ from switchboard_devtools.testing import (
     eventually,
     serving,
 )
+from switchboard_devtools.testing_auth import bearer
 from switchboard_schemas.topics import AGENT_COMMANDS, AGENT_EVENTS, WORKITEM_EVENTS
 
 from .conftest import Stack, agent_command
@@ -54,7 +55,12 @@ async def test_two_replicas_share_the_load_without_double_offers_or_double_firin
     agents = [f"{queue}-a{n}" for n in range(8)]
     desk = KafkaTap(stack.brokers.kafka_bootstrap_servers, AGENT_EVENTS)
     items = KafkaTap(stack.brokers.kafka_bootstrap_servers, WORKITEM_EVENTS)
-    async with serving(second) as url, httpx.AsyncClient(base_url=url) as http, desk, items:
+    async with (
+        serving(second) as url,
+        httpx.AsyncClient(headers=bearer(), base_url=url) as http,
+        desk,
+        items,
+    ):
         await eventually(functools.partial(answers_ready, http), timeout=60)
         created = [await stack.create(type="task", queue=queue) for _ in range(12)]
         for agent in agents:
@@ -155,7 +161,7 @@ async def test_router_killed_and_restarted_loses_nothing_and_fires_every_deadlin
     async with (
         KafkaTap(bootstrap, AGENT_EVENTS) as desk,
         KafkaTap(bootstrap, WORKITEM_EVENTS) as items,
-        httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http,
+        httpx.AsyncClient(headers=bearer(), base_url=f"http://127.0.0.1:{port}") as http,
     ):
         first = _start_router(stack, tenant, port, tmp_path / "router.log")
         try:

@@ -15,6 +15,7 @@ from router.config import RouterSettings
 from router.main import create_app as create_router
 from switchboard_devtools.embedded import free_port
 from switchboard_devtools.testing import Brokers, serving, serving_ready
+from switchboard_devtools.testing_auth import bearer
 from workitem.config import WorkItemSettings
 from workitem.main import create_app as create_workitem
 
@@ -51,7 +52,7 @@ async def test_service_becomes_ready_and_serves_metrics(brokers: Brokers, servic
 async def test_service_without_kafka_is_live_but_not_ready(brokers: Brokers, service: str) -> None:
     nobody = f"127.0.0.1:{free_port()}"
     app = SERVICES[service](_env(nobody, brokers.redis_url))
-    async with serving(app) as url, httpx.AsyncClient(base_url=url) as http:
+    async with serving(app) as url, httpx.AsyncClient(headers=bearer(), base_url=url) as http:
         live = await http.get("/health/live")
         ready = await http.get("/health/ready")
 

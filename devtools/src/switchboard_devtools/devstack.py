@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import errno
 import os
+import secrets
 import signal
 import socket
 import sys
@@ -18,6 +19,8 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
+
+from switchboard_runtime.auth import issue_token
 
 from switchboard_devtools.embedded import EmbeddedStack, ManagedProcess
 
@@ -113,6 +116,39 @@ def _brokers(stack: EmbeddedStack, run_dir: Path) -> dict[str, str]:
     return env
 
 
+AUTH_VARIABLES = ("AUTH_JWT_SECRET", "AUTH_JWKS_URL", "AUTH_DISABLED")
+TOUR_TOKENS = (("integration", "ivr"), ("agent", "ada"), ("supervisor", "sam"))
+
+
+def _auth(run_dir: Path) -> dict[str, str]:
+    """The token secret of this run: the caller's auth settings if it gave any, else the
+    secret of the last run (tokens printed then still work), else a new one."""
+    if any(name in os.environ for name in AUTH_VARIABLES):
+        return {}
+    env_file = run_dir / "env"
+    earlier = env_file.read_text().splitlines() if env_file.exists() else []
+    found = [line.partition("=")[2] for line in earlier if line.startswith("AUTH_JWT_SECRET=")]
+    return {"AUTH_JWT_SECRET": found[0] if found else secrets.token_urlsafe(32)}
+
+
+def _print_tokens(auth: dict[str, str]) -> None:
+    secret = auth.get("AUTH_JWT_SECRET") or os.environ.get("AUTH_JWT_SECRET")
+    if not secret:
+        _say("auth: as configured in the environment (no tokens printed)")
+        return
+    _say("tokens for 12 hours (more: .venv/bin/sb-token <agent|supervisor|integration> <name>):")
+    for role, name in TOUR_TOKENS:
+        _say(f"  {role:<11} {name:<4} {issue_token(secret, name, [role])}")
+
+
+def _write_env(run_dir: Path, values: dict[str, str]) -> None:
+    """Terminal tools (sb-topic, sb-token) find this run's brokers and secret here."""
+    path = run_dir / "env"
+    path.touch(mode=0o600)
+    path.chmod(0o600)
+    path.write_text("".join(f"{k}={v}\n" for k, v in values.items()))
+
+
 def _wait_ready(services: list[tuple[ServiceSpec, ManagedProcess]], stop: threading.Event) -> bool:
     pending = dict(services)
     while pending and not stop.is_set():
@@ -148,16 +184,17 @@ def run() -> int:
     log_dir.mkdir(parents=True, exist_ok=True)
     services: list[tuple[ServiceSpec, ManagedProcess]] = []
     with EmbeddedStack(log_dir=log_dir) as stack:
+        auth = _auth(log_dir)
         brokers = _brokers(stack, log_dir)
-        # Terminal tools (sb-topic) find the brokers of this run here.
-        (log_dir / "env").write_text("".join(f"{k}={v}\n" for k, v in brokers.items()))
-        env = {**os.environ, **brokers}
+        _write_env(log_dir, {**brokers, **auth})
+        env = {**os.environ, **brokers, **auth}
         for spec in SERVICES:
             proc = ManagedProcess(spec.name, [sys.executable, "-m", spec.name], env=env)
             proc.start()
             services.append((spec, proc))
         code = 0
         if _wait_ready(services, stop):
+            _print_tokens(auth)
             _say("all services ready; Ctrl-C stops everything")
         while not stop.is_set() and code == 0:
             for spec, proc in services:

@@ -27,6 +27,7 @@ from fastapi import FastAPI
 from switchboard_runtime.gaps import OffsetGaps
 
 from switchboard_devtools.embedded import EmbeddedStack, free_port
+from switchboard_devtools.testing_auth import bearer
 
 
 @dataclass(frozen=True)
@@ -135,7 +136,10 @@ async def serving_ready(
     app: FastAPI, *, timeout: float = 60.0, client_timeout: float = 10.0
 ) -> AsyncIterator[httpx.AsyncClient]:
     """Serve ``app`` (see ``serving``) and yield a client of it once it is ready."""
-    async with serving(app) as url, httpx.AsyncClient(base_url=url, timeout=client_timeout) as http:
+    async with (
+        serving(app) as url,
+        httpx.AsyncClient(base_url=url, timeout=client_timeout, headers=bearer()) as http,
+    ):
         await eventually(functools.partial(answers_ready, http), timeout=timeout)
         yield http
 

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from switchboard_runtime.auth import AuthConfig
+
+MIN_SECRET_CHARS = 32
 
 
 class CommonSettings(BaseSettings):
@@ -137,3 +141,58 @@ class DeadlineSettings(CommonSettings):
         "applied records do not reach it yet); past that its deadlines wait for the next "
         "round.",
     )
+
+
+class AuthSettings(BaseSettings):
+    """How the services with an HTTP API check their callers' tokens (see auth.py)."""
+
+    model_config = SettingsConfigDict(env_prefix="", extra="ignore", case_sensitive=False)
+
+    auth_jwt_secret: SecretStr | None = Field(
+        None,
+        description="Shared secret of HS256 tokens (at least 32 characters); make run "
+        "generates one.",
+    )
+    auth_jwks_url: str | None = Field(
+        None, description="JWKS URL of an OpenID Connect provider (RS256 and ES256 tokens)."
+    )
+    auth_issuer: str | None = Field(None, description="Required `iss` of tokens, if set.")
+    auth_audience: str | None = Field(None, description="Required `aud` of tokens, if set.")
+    auth_leeway_seconds: int = Field(
+        30, ge=0, le=300, description="Clock skew allowed when checking `exp`."
+    )
+    auth_disabled: bool = Field(
+        False, description="true: no token is checked, every caller may do anything."
+    )
+
+    @field_validator(
+        "auth_jwt_secret", "auth_jwks_url", "auth_issuer", "auth_audience", mode="before"
+    )
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        return None if value == "" else value
+
+    @model_validator(mode="after")
+    def _one_way_of_checking(self) -> AuthSettings:
+        if self.auth_disabled:
+            return self
+        secret = self.auth_jwt_secret.get_secret_value() if self.auth_jwt_secret else ""
+        if bool(secret) == bool(self.auth_jwks_url):
+            raise ValueError(
+                "set AUTH_JWT_SECRET or AUTH_JWKS_URL (one of them), or AUTH_DISABLED=true "
+                "to accept every caller unchecked"
+            )
+        if secret and len(secret) < MIN_SECRET_CHARS:
+            raise ValueError(f"AUTH_JWT_SECRET must be at least {MIN_SECRET_CHARS} characters")
+        return self
+
+    def auth_config(self) -> AuthConfig:
+        secret = self.auth_jwt_secret.get_secret_value() if self.auth_jwt_secret else None
+        return AuthConfig(
+            secret=secret,
+            jwks_url=self.auth_jwks_url,
+            issuer=self.auth_issuer,
+            audience=self.auth_audience,
+            leeway_seconds=self.auth_leeway_seconds,
+            disabled=self.auth_disabled,
+        )

@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, HTTPException, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
+from switchboard_runtime.auth import AUTH_ERRORS, INTAKE, READER
 from switchboard_runtime.http import STORAGE_UNAVAILABLE, CorrelationId, IdPath, body_errors
 from switchboard_runtime.http_body import SCHEMA_REF, body_schema_defs, parse_body, read_body
 from switchboard_schemas.callback import RequestCallback
@@ -87,18 +88,22 @@ class CallbackApi:
                 },
                 409: {"description": "callback_id already used for a different request"},
                 **body_errors(),
+                **AUTH_ERRORS,
             },
+            dependencies=[INTAKE],
             **shown,
         )
         unknown: dict[int | str, dict[str, Any]] = {
             404: {"description": "Unknown id"},
             **STORAGE_UNAVAILABLE,
+            **AUTH_ERRORS,
         }
         router.add_api_route(
             "/callbacks/{callback_id}",
             self.get_callback,
             methods=["GET"],
             responses=unknown,
+            dependencies=[READER],
             **shown,
         )
         router.add_api_route(
@@ -106,6 +111,7 @@ class CallbackApi:
             self.cancel_callback,
             methods=["DELETE"],
             responses={**unknown, 409: {"description": "Already closed"}},
+            dependencies=[INTAKE],
             **shown,
         )
         return router

@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.exceptions import RequestValidationError
+from switchboard_runtime.auth import AUTH_ERRORS, INTAKE
 from switchboard_runtime.http import STORAGE_UNAVAILABLE, ErrorDetail, IdPath, body_errors
 from switchboard_runtime.http_body import parse_json, read_body
 from switchboard_schemas.fields import QUEUE_PATTERN
@@ -94,14 +95,21 @@ class CampaignApi:
             responses={
                 **body_errors("Body over CAMPAIGN_MAX_BODY_BYTES or contacts over the limit."),
                 415: {"model": ErrorDetail, "description": "Neither JSON nor CSV"},
+                **AUTH_ERRORS,
             },
+            dependencies=[INTAKE],
         )
         router.add_api_route(
             "/campaigns/{campaign_id}",
             self.get_campaign,
             methods=["GET"],
             response_model=CampaignView,
-            responses={404: {"description": "Unknown campaign"}, **STORAGE_UNAVAILABLE},
+            responses={
+                404: {"description": "Unknown campaign"},
+                **STORAGE_UNAVAILABLE,
+                **AUTH_ERRORS,
+            },
+            dependencies=[INTAKE],
         )
         return router
 

@@ -7,13 +7,13 @@ from typing import Annotated
 
 from pydantic import Field, field_validator
 from pydantic_settings import NoDecode
-from switchboard_runtime.settings import DeadlineSettings
+from switchboard_runtime.settings import AuthSettings, DeadlineSettings
 from switchboard_schemas.fields import QUEUE_PATTERN
 
 CODE = r"^[a-z0-9][a-z0-9_.-]{0,63}$"
 
 
-class CallbackSettings(DeadlineSettings):
+class CallbackSettings(DeadlineSettings, AuthSettings):
     """Environment variables of the callback service (besides the shared ones)."""
 
     callback_http_port: int = Field(8002, ge=1, le=65535, description="HTTP API port.")

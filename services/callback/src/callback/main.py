@@ -8,6 +8,7 @@ from typing import Any
 from aiokafka import AIOKafkaProducer
 from fastapi import FastAPI
 from faststream.kafka import KafkaBroker
+from switchboard_runtime.auth import install_auth
 from switchboard_runtime.consume import subscribe_per_topic
 from switchboard_runtime.generation import Generation
 from switchboard_runtime.http import serve
@@ -151,6 +152,7 @@ def _include_routes(
         max_rows=settings.campaign_max_rows,
         max_body_bytes=settings.campaign_max_body_bytes,
     )
+    install_auth(app, settings.auth_config())
     app.include_router(api.router())
     app.include_router(campaign_api.router())
     _publish_body_schema(app)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, HTTPException, Request, Response
+from switchboard_runtime.auth import AUTH_ERRORS, INTAKE, READER
 from switchboard_runtime.http import STORAGE_UNAVAILABLE, CorrelationId, IdPath, body_errors
 from switchboard_runtime.http_body import SCHEMA_REF, body_schema_defs, parse_body, read_body
 from switchboard_schemas.workitem_request import WorkItemRequest
@@ -45,7 +46,9 @@ def workitem_router(
         responses={
             409: {"description": "Idempotency-Key or work_item_id reused for different content"},
             **body_errors(),
+            **AUTH_ERRORS,
         },
+        dependencies=[INTAKE],
     )
     async def create_work_item(
         request: Request,
@@ -71,7 +74,8 @@ def workitem_router(
         "/workitems/{work_item_id}",
         response_model=WorkItemView,
         response_model_exclude_none=True,
-        responses={404: {"description": "Unknown id"}, **STORAGE_UNAVAILABLE},
+        responses={404: {"description": "Unknown id"}, **STORAGE_UNAVAILABLE, **AUTH_ERRORS},
+        dependencies=[READER],
     )
     async def get_work_item(work_item_id: IdPath) -> WorkItemView:
         """The work item record: every field, status, timestamps and history."""

@@ -8,6 +8,7 @@ from typing import Annotated, Protocol
 
 from fastapi import APIRouter, Query
 from fastapi.exceptions import RequestValidationError
+from switchboard_runtime.auth import AUTH_ERRORS, AnyCaller, may_act_for
 from switchboard_runtime.http import STORAGE_UNAVAILABLE, IdPath
 
 from workitem.inbox import InboxFilter, UnknownTimezone, build_inbox, timezone_named
@@ -24,9 +25,14 @@ class InboxReader(Protocol):
 def inbox_router(reader: InboxReader, clock: Callable[[], datetime]) -> APIRouter:
     router = APIRouter(prefix="/v1", tags=["inbox"])
 
-    @router.get("/agents/{agent_id}/inbox", response_model=InboxView, responses=STORAGE_UNAVAILABLE)
+    @router.get(
+        "/agents/{agent_id}/inbox",
+        response_model=InboxView,
+        responses={**STORAGE_UNAVAILABLE, **AUTH_ERRORS},
+    )
     async def get_inbox(
         agent_id: IdPath,
+        caller: AnyCaller,
         status: Annotated[
             InboxFilter, Query(description="Filter for `items`; `outbound` is never filtered.")
         ] = "all",
@@ -41,7 +47,10 @@ def inbox_router(reader: InboxReader, clock: Callable[[], datetime]) -> APIRoute
         Subject: for callbacks the customer's name (or phone) and the reason; otherwise
         the readable sub-type and the description's first line; else the type's name.
         Due label: Overdue, Today, Tomorrow, or the local date as YYYY-MM-DD.
+
+        An agent may read only its own Inbox; a supervisor any agent's.
         """
+        may_act_for(caller, agent_id)
         try:
             zone = timezone_named(tz)
         except UnknownTimezone as exc:

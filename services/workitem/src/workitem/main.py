@@ -7,6 +7,7 @@ from typing import Any
 from aiokafka import AIOKafkaProducer
 from fastapi import FastAPI
 from faststream.kafka import KafkaBroker
+from switchboard_runtime.auth import install_auth
 from switchboard_runtime.consume import subscribe_per_topic
 from switchboard_runtime.dispatch import on, table
 from switchboard_runtime.http import serve
@@ -64,6 +65,7 @@ def create_app(settings: WorkItemSettings, *, clock: Clock = utc_now) -> FastAPI
     )
     projection = Projection(read_model, seen_ttl=settings.dedupe_ttl_seconds, clock=clock)
     app = service_app(runtime, "Switchboard work item service")
+    install_auth(app, settings.auth_config())
     app.include_router(
         workitem_router(
             intake,

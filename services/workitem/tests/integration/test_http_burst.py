@@ -8,6 +8,7 @@ from collections import Counter
 
 import httpx
 import pytest
+from switchboard_devtools.testing_auth import bearer
 
 from .conftest import RunningWorkItem
 
@@ -18,7 +19,9 @@ BURST = 200
 
 async def test_200_concurrent_creates_are_all_created(workitem: RunningWorkItem) -> None:
     limits = httpx.Limits(max_connections=BURST, max_keepalive_connections=BURST)
-    async with httpx.AsyncClient(base_url=workitem.base_url, timeout=30, limits=limits) as http:
+    async with httpx.AsyncClient(
+        headers=bearer(), base_url=workitem.base_url, timeout=30, limits=limits
+    ) as http:
         responses = await asyncio.gather(
             *(
                 http.post("/v1/workitems", json={"type": "task", "description": f"burst {i}"})

@@ -12,6 +12,7 @@ from prometheus_client.metrics_core import Metric
 from redis.asyncio import Redis
 from switchboard_devtools.embedded import free_port
 from switchboard_devtools.testing import Brokers, eventually, serving
+from switchboard_devtools.testing_auth import bearer
 from switchboard_devtools.testing_metrics import (
     COMMAND_FAMILIES,
     COMMON_FAMILIES,
@@ -101,7 +102,10 @@ async def test_outbox_pending_returns_to_zero_once_drained(
 
 async def test_without_redis_metrics_still_answer_and_say_so(brokers: Brokers) -> None:
     settings = workitem_settings(brokers, redis_url=f"redis://127.0.0.1:{free_port()}")
-    async with serving(create_app(settings)) as url, httpx.AsyncClient(base_url=url) as http:
+    async with (
+        serving(create_app(settings)) as url,
+        httpx.AsyncClient(headers=bearer(), base_url=url) as http,
+    ):
         families = await scrape(http)
 
     assert value(families, "switchboard_redis_up") == 0.0

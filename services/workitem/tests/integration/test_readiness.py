@@ -10,6 +10,7 @@ import httpx
 import pytest
 from switchboard_devtools.embedded import EmbeddedStack
 from switchboard_devtools.testing import Brokers, eventually, serving
+from switchboard_devtools.testing_auth import bearer
 from switchboard_runtime.state_tool import main as sb_state
 from workitem.main import create_app
 
@@ -31,7 +32,10 @@ async def test_ready_flips_when_redis_is_unreachable_and_back_with_its_state(
             redis_url=own_redis.start_redis(persist_dir=tmp_path),
             consumer_group_prefix=f"readiness-{uuid.uuid4().hex[:8]}",
         )
-        async with serving(create_app(settings)) as url, httpx.AsyncClient(base_url=url) as http:
+        async with (
+            serving(create_app(settings)) as url,
+            httpx.AsyncClient(headers=bearer(), base_url=url) as http,
+        ):
             await eventually(lambda: _ready_is(http, 200), timeout=60)
             kept = (await http.post("/v1/workitems", json={"type": "task"})).json()
 
@@ -62,7 +66,10 @@ async def test_a_store_that_comes_back_empty_is_noticed_until_it_is_reset(
             redis_url=own_redis.start_redis(),  # memory only
             consumer_group_prefix=f"wiped-{uuid.uuid4().hex[:8]}",
         )
-        async with serving(create_app(settings)) as url, httpx.AsyncClient(base_url=url) as http:
+        async with (
+            serving(create_app(settings)) as url,
+            httpx.AsyncClient(headers=bearer(), base_url=url) as http,
+        ):
             await eventually(lambda: _ready_is(http, 200), timeout=60)
             created = await http.post(
                 "/v1/workitems", json={"type": "task"}, headers={"Idempotency-Key": "wipe-1"}

@@ -10,6 +10,8 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from pydantic import ValidationError
+from switchboard_devtools.testing_auth import SECRET, bearer
+from switchboard_runtime.auth import AuthConfig, install_auth
 from switchboard_schemas.workitem import CreateWorkItem, WorkItem
 from workitem.inbox import (
     InboxFilter,
@@ -232,9 +234,12 @@ class FixedReader:
 
 async def get(path: str, **params: str) -> httpx.Response:
     app = FastAPI()
+    install_auth(app, AuthConfig(secret=SECRET))
     app.include_router(inbox_router(FixedReader(mixed_records()), lambda: NOW))
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+    async with httpx.AsyncClient(
+        headers=bearer(), transport=transport, base_url="http://test"
+    ) as http:
         return await http.get(path, params=params)
 
 
