@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated, ClassVar, Literal
 
-from pydantic import Field, StrictInt
+from pydantic import Field, StrictInt, model_validator
 
 from switchboard_schemas.enums import AgentStatus
 from switchboard_schemas.fields import (
     MAX_QUEUES,
     AgentId,
+    AwayReason,
     DispositionCode,
     Notes,
     OfferId,
@@ -40,7 +41,8 @@ class AgentStatusCommand(WireModel):
             "queues": ["task", "callback"],
             "skills": ["english", "billing"],
             "capacity": {"voice": 1, "chat": 3, "async": 5},
-        }
+        },
+        {"agent_id": _AGENT, "status": "away", "reason": "lunch", "queues": ["task"]},
     )
 
     agent_id: AgentId
@@ -56,6 +58,13 @@ class AgentStatusCommand(WireModel):
             "chat, async (task, review, approval, email, callback). Absent: router defaults."
         ),
     )
+    reason: AwayReason | None = Field(default=None, description="Only with status away.")
+
+    @model_validator(mode="after")
+    def _reason_only_when_away(self) -> AgentStatusCommand:
+        if self.reason is not None and self.status is not AgentStatus.AWAY:
+            raise ValueError("reason is given only with status away")
+        return self
 
 
 class OfferAction(WireModel):

@@ -140,6 +140,11 @@ DispositionCode = Annotated[
     StringConstraints(min_length=1, max_length=64, pattern=CODE_PATTERN),
     Field(description="Disposition code chosen at wrap-up.", examples=["resolved"]),
 ]
+AwayReason = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=64, pattern=CODE_PATTERN),
+    Field(description="Why the agent is away, a short code.", examples=["lunch"]),
+]
 Notes = Annotated[str, StringConstraints(max_length=4000)]
 Description = Annotated[str, StringConstraints(max_length=4000)]
 SubType = Annotated[

@@ -242,3 +242,12 @@ def test_lifecycle_events() -> None:
         ("priority",)
     }
     assert error_locs(WorkItemSkipped, {**OFFER, "skip_count": 0}) == {("skip_count",)}
+
+
+def test_an_away_reason_is_a_short_code_given_only_with_away() -> None:
+    away = AgentStatusCommand.model_validate({"agent_id": "a", "status": "away", "reason": "lunch"})
+    assert away.reason == "lunch"
+    for status, reason in (("available", "lunch"), ("offline", "lunch"), ("away", "Lunch break!")):
+        data = {"agent_id": "a", "status": status, "reason": reason}
+        with pytest.raises(ValidationError):
+            AgentStatusCommand.model_validate(data)

@@ -104,6 +104,7 @@ class RouterPlans:
             "skills": list(cmd.skills),
             "capacity": self._config.capacity(cmd.agent_id, requested),
             "part": self.partition_of(cmd.agent_id),
+            "reason": cmd.reason,
             **self._seen(event),
         }
         return ScriptCall("agent_status", args, event.correlationid)

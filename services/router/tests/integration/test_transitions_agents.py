@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from switchboard_schemas.agent import AgentStatusCommand
 
 from .routerkit import OFFER_MS, START_MS, Harness, of_type, offered_to, types
 
@@ -104,3 +105,23 @@ async def test_an_expired_offer_goes_to_another_available_agent(router: Harness)
     item = await h.item("x")
     assert (item["status"], item["agent"]) == ("offered", "a2")
     assert await h.deadlines() == [(f"o|{item['offer_id']}|x", h.now + OFFER_MS)]
+    assert (await h.agent("a1"))["reason"] == "missed_offer"  # what a snapshot shows
+
+
+async def test_an_away_reason_is_kept_and_told_until_the_status_changes(router: Harness) -> None:
+    h = router
+    await h.send(h.event("agent.status", away("a1", "lunch"), None))
+    [changed] = await h.new_events()
+    assert changed.data == {"agent_id": "a1", "status": "away", "reason": "lunch"}
+    assert (await h.agent("a1"))["reason"] == "lunch"
+
+    await h.status("a1")
+    [changed] = await h.new_events()
+    assert changed.data == {"agent_id": "a1", "status": "available"}
+    assert "reason" not in await h.agent("a1")
+
+
+def away(agent: str, reason: str) -> AgentStatusCommand:
+    return AgentStatusCommand.model_validate(
+        {"agent_id": agent, "status": "away", "reason": reason, "queues": ["task"]}
+    )

@@ -1,5 +1,5 @@
 -- agent.status: available / away / offline, with queues, skills and capacity.
--- A: {agent, status, queues = [...], skills = [...], capacity = {voice, chat, async}}
+-- A: {agent, status, reason?, queues = [...], skills = [...], capacity = {voice, chat, async}}
 if seen_before() then return 'duplicate' end
 local akey = key.agent(A.agent)
 local was = call('HGET', akey, 'status')
@@ -7,7 +7,7 @@ for _, q in ipairs(agent_queues(A.agent)) do qa_remove_all(q, A.agent) end
 write('DEL', key.agent_queues(A.agent), key.agent_skills(A.agent))
 for _, q in ipairs(A.queues) do write('SADD', key.agent_queues(A.agent), q) end
 for _, s in ipairs(A.skills) do write('SADD', key.agent_skills(A.agent), s) end
-set_status(A.agent, A.status)
+set_status(A.agent, A.status, A.reason)
 write('HSET', akey, 'cap_voice', A.capacity.voice, 'cap_chat', A.capacity.chat,
   'cap_async', A.capacity.async)
 -- its partition of agent.commands, where its deadlines live (see deadlines_of)
@@ -19,7 +19,7 @@ if A.status == 'available' then
   end
   sync_agent(A.agent)
 end
-agent_event(A.agent, 'agent.status_changed', nil, {status = A.status})
+agent_event(A.agent, 'agent.status_changed', nil, {status = A.status, reason = A.reason})
 local requeued = {}
 if A.status == 'offline' then
   -- Pending offers go back to their queues; accepted items stay with the agent.

@@ -198,8 +198,14 @@ local function sync_agent(agent)
   end
 end
 
--- An agent's status, counted per status for the gauges (every status change goes here).
-local function set_status(agent, status)
+-- An agent's status and why (an away reason, or none), counted per status for the gauges
+-- (every status change goes here).
+local function set_status(agent, status, reason)
+  if reason then
+    write('HSET', key.agent(agent), 'reason', reason)
+  else
+    write('HDEL', key.agent(agent), 'reason')
+  end
   local was = call('HGET', key.agent(agent), 'status')
   if was == status then return end
   write('HSET', key.agent(agent), 'status', status)

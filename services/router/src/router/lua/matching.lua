@@ -205,7 +205,7 @@ local function load_item(wid)
 end
 
 local function set_away(agent, reason)
-  set_status(agent, 'away')
+  set_status(agent, 'away', reason)
   for _, q in ipairs(agent_queues(agent)) do qa_remove_all(q, agent) end
   agent_event(agent, 'agent.status_changed', nil, {status = 'away', reason = reason})
 end
