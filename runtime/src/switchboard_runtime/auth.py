@@ -167,16 +167,20 @@ def verifier_of(request: Request) -> TokenVerifier:
     return verifier
 
 
+async def caller_or_401(request: Request, token: str | None) -> Caller:
+    """The caller ``token`` names, for this app's checks (401 when it names none)."""
+    try:
+        return await verifier_of(request).caller(token)
+    except Unauthenticated as why:
+        raise HTTPException(401, str(why), headers={"WWW-Authenticate": "Bearer"}) from None
+
+
 async def authenticated(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Caller:
     """The caller of this request (401 when there is no usable token)."""
-    token = credentials.credentials if credentials else None
-    try:
-        return await verifier_of(request).caller(token)
-    except Unauthenticated as why:
-        raise HTTPException(401, str(why), headers={"WWW-Authenticate": "Bearer"}) from None
+    return await caller_or_401(request, credentials.credentials if credentials else None)
 
 
 AnyCaller = Annotated[Caller, Depends(authenticated)]

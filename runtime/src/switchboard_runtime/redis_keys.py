@@ -167,3 +167,15 @@ class Keys:
     def campaign_callbacks(self, campaign_id: str) -> str:
         """Set: the ids of the callbacks a campaign created."""
         return f"{self.tag}:campaign-cbs:{campaign_id}"
+
+    # Desktop gateway.
+
+    def desktop_log(self, agent_id: str) -> str:
+        """Stream: every event addressed to the agent, for its desktop streams and their
+        resumption; entry ids are the SSE ids; trimmed to the resume window."""
+        return f"{self.tag}:desk-log:{agent_id}"
+
+    def desktop_channel(self) -> str:
+        """Pub/sub channel: the ids of agents whose desktop log grew (not a key: a name in
+        the tenant's slot)."""
+        return f"{self.tag}:desk-news"

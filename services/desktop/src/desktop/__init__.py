@@ -1,0 +1,1 @@
+"""Switchboard desktop gateway: what a person's browser talks to (see docs/desktop.md)."""

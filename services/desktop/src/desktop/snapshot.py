@@ -1,0 +1,75 @@
+"""The first message of a stream: the agent's state as the router keeps it now.
+
+Read-only, through the key builders: the router's agent hash (status and the reason of
+an away) and, among the items offered to or held by the agent, its live offers with
+their deadlines. The server's ``now`` lets the page correct its clock. (The Inbox part,
+read from the work item service's read model, follows.)
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any, cast
+
+from redis.asyncio import Redis
+from switchboard_runtime.clock import ClockMs
+from switchboard_runtime.redis_keys import Keys
+
+OFFER_FIELDS = ("status", "agent", "offer_id", "offer_expires", "summary", "outbound")
+
+
+def iso(ms: int) -> str:
+    return (
+        datetime.fromtimestamp(ms / 1000, UTC)
+        .isoformat(timespec="milliseconds")
+        .replace("+00:00", "Z")
+    )
+
+
+class Snapshots:
+    """Builds the ``snapshot`` message of an agent."""
+
+    def __init__(self, redis: Redis, keys: Keys, clock_ms: ClockMs) -> None:
+        self._redis = redis
+        self._keys = keys
+        self._clock_ms = clock_ms
+
+    async def of(self, agent: str) -> dict[str, Any]:
+        k = self._keys
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.hmget(k.agent(agent), "status", "reason")
+            pipe.smembers(k.agent_items(agent))
+            status, items = await pipe.execute()
+        offers = await self._offers(agent, sorted(m.decode() for m in items))
+        state, reason = (v.decode() if v else None for v in status)
+        return {
+            "now": iso(self._clock_ms()),
+            "agent": {"agent_id": agent, "status": state or "offline", "reason": reason},
+            "offers": offers,
+        }
+
+    async def _offers(self, agent: str, items: list[str]) -> list[dict[str, Any]]:
+        if not items:
+            return []
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for wid in items:
+                pipe.hmget(self._keys.router_item(wid), *OFFER_FIELDS)
+            rows = cast(list[list[bytes | None]], await pipe.execute())
+        offers = []
+        for wid, row in zip(items, rows, strict=True):
+            f = dict(zip(OFFER_FIELDS, (v.decode() if v else None for v in row), strict=True))
+            if f["status"] != "offered" or f["agent"] != agent or not f["offer_expires"]:
+                continue
+            outbound = f["outbound"] == "1"
+            offers.append(
+                {
+                    "offer_id": f["offer_id"],
+                    "work_item_id": wid,
+                    "expires_at": iso(int(float(f["offer_expires"]))),
+                    "outbound": outbound,
+                    "actions": ["dial", "skip"] if outbound else ["accept", "reject"],
+                    "item": json.loads(f["summary"] or "{}"),
+                }
+            )
+        return offers
