@@ -1,12 +1,12 @@
 # syntax=docker/dockerfile:1
 #
-# One image for all three Switchboard services. Pick the service with the command:
-#   python -m workitem | python -m router | python -m callback
+# One image for all four Switchboard services. Pick the service with the command:
+#   python -m workitem | python -m router | python -m callback | python -m desktop
 # docker-compose.yml sets the command, environment and health check of each one.
 
 ARG PYTHON_IMAGE=python:3.11-slim
 
-# --- build: install the five distributions (non-editable) into a virtualenv -----------------
+# --- build: install the six distributions (non-editable) into a virtualenv -----------------
 FROM ${PYTHON_IMAGE} AS build
 
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
@@ -31,6 +31,7 @@ RUN --mount=type=cache,target=/root/.cache/pip \
  && pip install -c constraints.txt ./services/workitem \
  && pip install -c constraints.txt ./services/router \
  && pip install -c constraints.txt ./services/callback \
+ && pip install -c constraints.txt ./services/desktop \
  && pip check
 
 # --- final: slim runtime, non-root -----------------------------------------------------------
@@ -57,7 +58,7 @@ COPY services/ /app/services/
 
 USER 10001:10001
 
-# workitem, callback, router
-EXPOSE 8001 8002 8003
+# workitem, callback, router, desktop
+EXPOSE 8001 8002 8003 8004
 
-CMD ["python", "-c", "print('switchboard image: run python -m workitem | router | callback')"]
+CMD ["python", "-c", "print('switchboard image: run python -m workitem | router | callback | desktop')"]

@@ -7,14 +7,14 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 UV     := $(VENV)/bin/uv
 STAMP  := $(VENV)/.switchboard-installed
-PACKAGES := schemas runtime devtools services/workitem services/router services/callback
+PACKAGES := schemas runtime devtools services/workitem services/router services/callback services/desktop
 MANIFESTS := $(foreach p,$(PACKAGES),$(p)/pyproject.toml) requirements-dev.txt constraints.txt
 
 .DEFAULT_GOAL := help
 .PHONY: help install run test lint format unit integration asyncapi bench clean
 
 help:
-	@echo "make run    start Kafka+Redis (embedded unless KAFKA_BOOTSTRAP_SERVERS/REDIS_URL are set) and the three services"
+	@echo "make run    start Kafka+Redis (embedded unless KAFKA_BOOTSTRAP_SERVERS/REDIS_URL are set) and the four services"
 	@echo "make test   lint (ruff, mypy strict) and the whole test suite against real brokers"
 	@echo "make lint   ruff + mypy only;  make format   apply ruff's formatting"
 	@echo "make bench  benchmarks with baselines (BENCH_FULL=1 for longer runs)"

@@ -16,11 +16,12 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE_FILE = ROOT / "docker-compose.yml"
 
-APP_SERVICES: dict[str, int] = {"workitem": 8001, "callback": 8002, "router": 8003}
+APP_SERVICES: dict[str, int] = {"workitem": 8001, "callback": 8002, "router": 8003, "desktop": 8004}
 PORT_VARS: dict[str, str] = {
     "workitem": "WORKITEM_HTTP_PORT",
     "callback": "CALLBACK_HTTP_PORT",
     "router": "ROUTER_HTTP_PORT",
+    "desktop": "DESKTOP_HTTP_PORT",
 }
 
 # Names every deployment sets (README, Configuration), with their defaults.
@@ -32,6 +33,7 @@ CONTRACT_ENV: dict[str, str] = {
     "WORKITEM_HTTP_PORT": "8001",
     "CALLBACK_HTTP_PORT": "8002",
     "ROUTER_HTTP_PORT": "8003",
+    "DESKTOP_HTTP_PORT": "8004",
 }
 # The other settings the services read, with the values compose must give them.
 EXTRA_ENV: dict[str, str] = {
@@ -126,15 +128,15 @@ def published(svc: dict[str, Any]) -> list[tuple[str, int]]:
 
 
 def test_expected_services_exist(compose: dict[str, Any]) -> None:
-    assert set(compose["services"]) == {"kafka", "redis", "workitem", "router", "callback"}
+    assert set(compose["services"]) == {"kafka", "redis", *APP_SERVICES}
 
 
-@pytest.mark.parametrize("name", ["kafka", "redis", "workitem", "router", "callback"])
+@pytest.mark.parametrize("name", ["kafka", "redis", *APP_SERVICES])
 def test_every_service_has_a_healthcheck(compose: dict[str, Any], name: str) -> None:
     assert healthcheck_text(service(compose, name)).strip()
 
 
-@pytest.mark.parametrize("name", ["kafka", "redis", "workitem", "router", "callback"])
+@pytest.mark.parametrize("name", ["kafka", "redis", *APP_SERVICES])
 def test_every_service_restarts_unless_stopped(compose: dict[str, Any], name: str) -> None:
     assert service(compose, name).get("restart") == "unless-stopped"
 
@@ -217,7 +219,7 @@ def test_redis_healthcheck_pings(compose: dict[str, Any]) -> None:
     assert "redis-cli ping" in healthcheck_text(service(compose, "redis"))
 
 
-# --- the three services ------------------------------------------------------------------------
+# --- the four services -------------------------------------------------------------------------
 
 
 @app_params

@@ -19,6 +19,7 @@ PACKAGE_DIRS: tuple[str, ...] = (
     "services/workitem",
     "services/router",
     "services/callback",
+    "services/desktop",
 )
 
 

@@ -1,7 +1,7 @@
 """`make run`'s launcher, seen from outside: HTTP, and a confluent-kafka client on the topics.
 
 Starts ``python -m switchboard_devtools.devstack`` exactly as ``make run`` does, waits for
-the three services to be ready, drives them with an outside Kafka client, then stops it
+the four services to be ready, drives them with an outside Kafka client, then stops it
 with SIGTERM and checks that nothing it started is left running.
 """
 
@@ -30,7 +30,12 @@ from switchboard_devtools.testing import Brokers
 
 pytestmark = pytest.mark.integration
 
-PORT_VARIABLES = ("WORKITEM_HTTP_PORT", "CALLBACK_HTTP_PORT", "ROUTER_HTTP_PORT")
+PORT_VARIABLES = (
+    "WORKITEM_HTTP_PORT",
+    "CALLBACK_HTTP_PORT",
+    "ROUTER_HTTP_PORT",
+    "DESKTOP_HTTP_PORT",
+)
 GIVEN_BY_THE_SESSION = ("KAFKA_BOOTSTRAP_SERVERS", "REDIS_URL", "AUTH_JWT_SECRET")
 
 
@@ -253,5 +258,5 @@ def test_make_run_uses_brokers_given_by_the_environment(
     assert f"kafka  {brokers.kafka_bootstrap_servers} (given)" in launched.text()
     assert f"redis  {brokers.redis_url} (given)" in launched.text()
     assert "embedded" not in launched.text()
-    assert len(children_of(launched.process.pid)) == 3  # the services, no brokers of its own
+    assert len(children_of(launched.process.pid)) == len(PORT_VARIABLES)  # no brokers of its own
     stop_and_check_nothing_left(launched)

@@ -13,7 +13,7 @@ import pytest
 from switchboard_runtime.redis_keys import Keys
 
 ROOT = Path(__file__).resolve().parent.parent
-SERVICES = ("workitem", "router", "callback")
+SERVICES = ("workitem", "router", "callback", "desktop")
 BODIES = {
     f"{svc}/{path.name}": path.read_text()
     for svc in SERVICES

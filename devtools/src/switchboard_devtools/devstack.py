@@ -1,4 +1,4 @@
-"""``make run``: brokers (embedded unless given) and the three services, in the foreground.
+"""``make run``: brokers (embedded unless given) and the four services, in the foreground.
 
 Ctrl-C or SIGTERM stops every service, then the embedded brokers; nothing is left
 running. If a service exits on its own, everything else is stopped too and the exit
@@ -52,6 +52,7 @@ SERVICES = (
     ServiceSpec("workitem", "WORKITEM_HTTP_PORT", 8001),
     ServiceSpec("callback", "CALLBACK_HTTP_PORT", 8002),
     ServiceSpec("router", "ROUTER_HTTP_PORT", 8003),
+    ServiceSpec("desktop", "DESKTOP_HTTP_PORT", 8004),
 )
 READY_TIMEOUT_S = float(os.environ.get("SWITCHBOARD_READY_TIMEOUT_SECONDS", "90"))
 MAX_PORT = 65535

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -64,13 +65,21 @@ def fuzz_operation(
     run()
 
 
-def fuzz(base_url: str) -> list[str]:
-    """Every operation of the service at ``base_url`` in both modes; what failed, one
-    line (and its repro) each. Synchronous: run it in a thread from an async test."""
-    schema = schemathesis.openapi.from_url(f"{base_url}/openapi.json")
+def fuzz(
+    base_url: str,
+    *,
+    headers: Mapping[str, str] | None = None,
+    paths: Sequence[str] | None = None,
+) -> list[str]:
+    """Every operation of the service at ``base_url`` (those of ``paths`` only, when
+    given) in both modes, sent with ``headers`` (default: a supervisor's token, to which
+    every route of the services is open); what failed, one line (and its repro) each.
+    Synchronous: run it in a thread from an async test."""
+    whole = schemathesis.openapi.from_url(f"{base_url}/openapi.json")
+    schema = whole if paths is None else whole.include(path=list(paths))
     failures: list[str] = []
     with requests.Session() as session:
-        session.headers.update(bearer())  # a supervisor's: every route is open to it
+        session.headers.update(bearer() if headers is None else headers)
         for result in schema.get_all_operations():
             if isinstance(result, Err):
                 failures.append(f"an operation schemathesis cannot read: {result.err()}")
@@ -88,12 +97,17 @@ def fuzz(base_url: str) -> list[str]:
     return failures
 
 
-async def assert_answers_only_what_it_documents(base_url: str) -> None:
+async def assert_answers_only_what_it_documents(
+    base_url: str,
+    *,
+    headers: Mapping[str, str] | None = None,
+    paths: Sequence[str] | None = None,
+) -> None:
     """Requests that fit the OpenAPI document of the service at ``base_url`` and requests
     that break it never get a 5xx, nor an answer it does not document; fails naming
-    every failure."""
+    every failure. ``headers`` and ``paths``: as for :func:`fuzz`."""
     # schemathesis calls synchronously: in a thread, while this loop serves the requests
-    failures = await asyncio.to_thread(fuzz, base_url)
+    failures = await asyncio.to_thread(fuzz, base_url, headers=headers, paths=paths)
 
     assert failures == [], "\n\n".join(failures)
 
