@@ -1,22 +1,33 @@
-"""The first message of a stream: the agent's state as the router keeps it now.
+"""The first message of a stream: the agent's state as the router and the work item
+service keep it now.
 
 Read-only, through the key builders: the router's agent hash (status and the reason of
 an away) and, among the items offered to or held by the agent, its live offers with
-their deadlines. The server's ``now`` lets the page correct its clock. (The Inbox part,
-read from the work item service's read model, follows.)
+their deadlines; and the agent's Inbox from the work item service's read model, read and
+shaped by the same code as ``GET /v1/agents/{agent_id}/inbox``
+(:mod:`switchboard_runtime.inbox_read`, :func:`switchboard_schemas.inbox.build_inbox`),
+with every item (filter ``all``) and the due labels in UTC (a ``tz`` of the stream can
+come later). The server's ``now`` lets the page correct its clock; the due labels are as
+of that ``now``.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import UTC, datetime
 from typing import Any, cast
+from zoneinfo import ZoneInfo
 
 from redis.asyncio import Redis
 from switchboard_runtime.clock import ClockMs
+from switchboard_runtime.inbox_read import InboxRead
 from switchboard_runtime.redis_keys import Keys
+from switchboard_schemas.inbox import build_inbox
+from switchboard_schemas.read_model import StoredItem
 
 OFFER_FIELDS = ("status", "agent", "offer_id", "offer_expires", "summary", "outbound")
+INBOX_TZ = ZoneInfo("UTC")
 
 
 def iso(ms: int) -> str:
@@ -34,19 +45,25 @@ class Snapshots:
         self._redis = redis
         self._keys = keys
         self._clock_ms = clock_ms
+        self._inbox = InboxRead(redis, keys)
 
     async def of(self, agent: str) -> dict[str, Any]:
+        """``{"now", "agent", "offers", "inbox"}`` of ``agent`` (docs/desktop.md)."""
         k = self._keys
         async with self._redis.pipeline(transaction=False) as pipe:
             pipe.hmget(k.agent(agent), "status", "reason")
             pipe.smembers(k.agent_items(agent))
             status, items = await pipe.execute()
-        offers = await self._offers(agent, sorted(m.decode() for m in items))
+        offers, records = await asyncio.gather(
+            self._offers(agent, sorted(m.decode() for m in items)), self._inbox.inbox(agent)
+        )
         state, reason = (v.decode() if v else None for v in status)
+        now_ms = self._clock_ms()
         return {
-            "now": iso(self._clock_ms()),
+            "now": iso(now_ms),
             "agent": {"agent_id": agent, "status": state or "offline", "reason": reason},
             "offers": offers,
+            "inbox": inbox_json(agent, records, now_ms),
         }
 
     async def _offers(self, agent: str, items: list[str]) -> list[dict[str, Any]]:
@@ -73,3 +90,11 @@ class Snapshots:
                 }
             )
         return offers
+
+
+def inbox_json(agent: str, records: list[StoredItem], now_ms: int) -> dict[str, Any]:
+    """The agent's Inbox as ``GET /v1/agents/{agent_id}/inbox`` answers it (all items,
+    due labels in UTC as of ``now_ms``)."""
+    now = datetime.fromtimestamp(now_ms / 1000, UTC)
+    view = build_inbox(agent, records, status="all", tz=INBOX_TZ, now=now)
+    return view.model_dump(mode="json")

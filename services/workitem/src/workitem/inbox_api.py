@@ -1,4 +1,8 @@
-"""HTTP API of the Inbox: ``GET /v1/agents/{agent_id}/inbox``."""
+"""HTTP API of the Inbox: ``GET /v1/agents/{agent_id}/inbox``.
+
+The view and its rules are :mod:`switchboard_schemas.inbox`, the read
+:mod:`switchboard_runtime.inbox_read`: the desktop gateway's snapshot shares both.
+"""
 
 from __future__ import annotations
 
@@ -10,10 +14,14 @@ from fastapi import APIRouter, Query
 from fastapi.exceptions import RequestValidationError
 from switchboard_runtime.auth import AUTH_ERRORS, AnyCaller, may_act_for
 from switchboard_runtime.http import STORAGE_UNAVAILABLE, IdPath
-
-from workitem.inbox import InboxFilter, UnknownTimezone, build_inbox, timezone_named
-from workitem.store import StoredItem
-from workitem.views import InboxView
+from switchboard_schemas.inbox import (
+    InboxFilter,
+    InboxView,
+    UnknownTimezone,
+    build_inbox,
+    timezone_named,
+)
+from switchboard_schemas.read_model import StoredItem
 
 TZ_PATTERN = r"^[A-Za-z0-9_+\-/]{1,64}$"
 

@@ -11,11 +11,13 @@ from typing import cast
 
 from redis.asyncio import Redis
 from switchboard_runtime.atomic import AtomicScript, GenerationSource
+from switchboard_runtime.inbox_read import InboxRead
 from switchboard_runtime.lua import lua_files
 from switchboard_runtime.redis_keys import Keys
+from switchboard_schemas.read_model import StoredItem
 
 from workitem.projection import ARCHIVED, ApplyOutcome, Change
-from workitem.store import StoredItem, named, read_item, stored_item
+from workitem.store import named, read_item
 
 
 class ReadModelStore:
@@ -32,6 +34,7 @@ class ReadModelStore:
         self._apply = AtomicScript(
             redis, keys, lua_files("workitem", "apply_change.lua"), generation
         )
+        self._inbox = InboxRead(redis, keys)
 
     async def get(self, work_item_id: str) -> StoredItem | None:
         """The record with its whole history, or None when the id is unknown."""
@@ -60,14 +63,6 @@ class ReadModelStore:
         return cast(ApplyOutcome, outcome.decode())
 
     async def inbox(self, agent_id: str) -> list[StoredItem]:
-        """The records in the agent's Inbox, in the order they entered it (no history)."""
-        key = self._keys.agent_inbox(agent_id)
-        ids = cast(list[bytes], await self._redis.zrange(key, 0, -1))
-        if not ids:
-            return []
-        async with self._redis.pipeline(transaction=False) as pipe:
-            for work_item_id in ids:
-                pipe.hgetall(self._keys.work_item(work_item_id.decode()))
-            found = await pipe.execute()
-        records = [stored_item(fields, []) for fields in found]
-        return [record for record in records if record is not None]
+        """The records in the agent's Inbox, in the order they entered it (no history):
+        the shared read (:class:`switchboard_runtime.inbox_read.InboxRead`)."""
+        return await self._inbox.inbox(agent_id)

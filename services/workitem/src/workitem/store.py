@@ -2,11 +2,12 @@
 
 The scripts are ``lua/create_item.lua`` and ``lua/request_cancel.lua`` (their headers
 name their arguments and answers), written as :mod:`switchboard_runtime.lua` describes.
+The record type and its decoding (``StoredItem``, ``stored_item``) are the read model's
+contract, :mod:`switchboard_schemas.read_model`, shared with the desktop gateway.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any, Literal, cast
 
@@ -14,44 +15,21 @@ from redis.asyncio import Redis
 from switchboard_runtime.atomic import AtomicScript, GenerationSource
 from switchboard_runtime.lua import lua_files
 from switchboard_runtime.redis_keys import Keys
+from switchboard_schemas.read_model import StoredItem, stored_item
+
+__all__ = [
+    "CancelOutcome",
+    "CreateOutcome",
+    "NewItem",
+    "StoredItem",
+    "WorkItemStore",
+    "named",
+    "read_item",
+    "stored_item",
+]
 
 CreateOutcome = Literal["created", "duplicate", "conflict"]
 CancelOutcome = Literal["requested", "duplicate", "unknown", "closed"]
-
-
-@dataclass(frozen=True)
-class StoredItem:
-    """A work item record as kept in Redis."""
-
-    item: dict[str, Any]
-    status: str
-    created_at: str
-    updated_at: str
-    cancel_requested_at: str | None
-    history: list[dict[str, Any]]
-    agent_id: str | None = None
-    disposition_code: str | None = None
-    notes: str | None = None
-    archived_at: str | None = None
-
-
-def stored_item(fields: dict[bytes, bytes], history: list[bytes]) -> StoredItem | None:
-    """A record from its Redis hash and history list; None when the hash is empty."""
-    if not fields:
-        return None
-    text = {k.decode(): v.decode() for k, v in fields.items()}
-    return StoredItem(
-        item=json.loads(text["item"]),
-        status=text["status"],
-        created_at=text["created_at"],
-        updated_at=text["updated_at"],
-        cancel_requested_at=text.get("cancel_requested_at"),
-        history=[json.loads(entry) for entry in history],
-        agent_id=text.get("agent_id"),
-        disposition_code=text.get("disposition_code"),
-        notes=text.get("notes"),
-        archived_at=text.get("archived_at"),
-    )
 
 
 def named(**args: Any) -> dict[str, Any]:

@@ -12,8 +12,7 @@ from fastapi import FastAPI
 from pydantic import ValidationError
 from switchboard_devtools.testing_auth import SECRET, bearer
 from switchboard_runtime.auth import AuthConfig, install_auth
-from switchboard_schemas.workitem import CreateWorkItem, WorkItem
-from workitem.inbox import (
+from switchboard_schemas.inbox import (
     InboxFilter,
     UnknownTimezone,
     badge,
@@ -22,8 +21,9 @@ from workitem.inbox import (
     subject_line,
     timezone_named,
 )
+from switchboard_schemas.read_model import StoredItem
+from switchboard_schemas.workitem import CreateWorkItem, WorkItem
 from workitem.inbox_api import inbox_router
-from workitem.store import StoredItem
 
 NOW = datetime(2026, 11, 27, 9, 30, tzinfo=UTC)
 AGENT = "agent-7"

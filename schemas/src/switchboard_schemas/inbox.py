@@ -1,5 +1,9 @@
 """An agent's Inbox: which items it shows, how each one is labelled, and in what order.
 
+One view, built from the read model's records (:mod:`switchboard_schemas.read_model`)
+by :func:`build_inbox`: the work item service answers it at
+``GET /v1/agents/{agent_id}/inbox`` and the desktop gateway sends it in its snapshot.
+
 Membership: the items offered to the agent (status ``offered``) and those it holds
 (``active``, ``hold``, ``wrap_up``). Completed (archived) and cancelled items leave it.
 
@@ -35,19 +39,60 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from pydantic import BaseModel, Field
+
+from switchboard_schemas.enums import Channel
 from switchboard_schemas.enums import WorkItemStatus as S
 from switchboard_schemas.enums import WorkItemType as T
-from switchboard_schemas.fields import STORED
+from switchboard_schemas.fields import STORED, RecordedDatetime
+from switchboard_schemas.read_model import StoredItem
 from switchboard_schemas.workitem import WorkItem
-
-from workitem.store import StoredItem
-from workitem.views import InboxItemView, InboxView
 
 InboxFilter = Literal["active", "hold", "wrap_up", "all"]
 INBOX_STATUSES = frozenset({S.OFFERED, S.ACTIVE, S.HOLD, S.WRAP_UP})
 TASK_TYPES = frozenset({T.TASK, T.CALLBACK, T.REVIEW, T.APPROVAL, T.EMAIL})
 SUBJECT_MAX = 120
 _FAR_FUTURE = datetime.max.replace(tzinfo=UTC)
+
+
+class InboxItemView(BaseModel):
+    """One row of the Inbox table."""
+
+    work_item_id: str
+    type: T
+    badge: str | None = Field(
+        description="TASK, CALLBACK, REVIEW, APPROVAL or EMAIL for task-type items; "
+        "null for chat and call."
+    )
+    subject: str = Field(description="Subject line (see GET /v1/agents/{agent_id}/inbox).")
+    status: str = Field(description="offered, active, hold or wrap_up.")
+    priority: int = Field(description="1 Critical, 2 High, 3 Medium, 5 Normal, 8 Low.")
+    channel: Channel
+    sub_type: str | None
+    due_at: RecordedDatetime | None
+    due_label: str | None = Field(
+        description="Overdue, Today, Tomorrow or the local due date (YYYY-MM-DD) in the "
+        "requested time zone; null without a due date."
+    )
+    outbound: bool
+    source: str | None = Field(None, description="Outbound items: callback or progressive_dial.")
+    customer_name: str | None = None
+    customer_phone: str | None = Field(None, description="E.164 number to dial.")
+    attempt: int | None = Field(None, description="Outbound items: which attempt this is.")
+    created_at: RecordedDatetime
+    updated_at: RecordedDatetime
+
+
+class InboxView(BaseModel):
+    """An agent's Inbox: the outbound section first, then the items the filter keeps."""
+
+    agent_id: str
+    status: str = Field(description="The filter applied to `items`: active, hold, wrap_up, all.")
+    tz: str = Field(description="Time zone the due labels were computed in.")
+    outbound: list[InboxItemView] = Field(
+        description="Outbound items (dial / skip), whatever the filter; always first."
+    )
+    items: list[InboxItemView] = Field(description="The other items, filtered by status.")
 
 
 class UnknownTimezone(ValueError):  # noqa: N818 - reads as "the time zone is unknown"
