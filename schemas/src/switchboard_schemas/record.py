@@ -14,18 +14,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic.config import JsonDict
 
 from switchboard_schemas.fields import examples
-from switchboard_schemas.workitem import WorkItem
+from switchboard_schemas.workitem import TASK_EXAMPLE, WorkItem
 
 _AGENT = "agent-7"
 RECORD_EXAMPLE: JsonDict = {
-    "work_item_id": "wi-42",
-    "type": "task",
-    "channel": "api",
-    "priority": 5,
-    "description": "Review the address change.",
-    "skills": [],
-    "created_at": "2025-03-01T09:30:00Z",
-    "outbound": False,
+    **TASK_EXAMPLE,
     "status": "archived",
     "updated_at": "2025-03-01T09:41:02Z",
     "agent_id": _AGENT,

@@ -157,21 +157,24 @@ class CancelWorkItem(WireModel):
     reason: Reason | None = Field(default=None, description="Why the item is cancelled.")
 
 
+TASK_EXAMPLE: JsonDict = {
+    "work_item_id": "wi-42",
+    "type": "task",
+    "channel": "api",
+    "priority": 5,
+    "description": "Review the address change.",
+    "skills": [],
+    "created_at": "2025-03-01T09:30:00Z",
+    "outbound": False,
+}
+
+
 class WorkItem(CreateWorkItem):
     """The work item record; data of ``workitem.created``."""
 
     TYPE: ClassVar[str] = "workitem.created"
     model_config = examples(
-        {
-            "work_item_id": "wi-42",
-            "type": "task",
-            "channel": "api",
-            "priority": 5,
-            "description": "Review the address change.",
-            "skills": [],
-            "created_at": "2025-03-01T09:30:00Z",
-            "outbound": False,
-        },
+        TASK_EXAMPLE,
         {
             "work_item_id": "cb-7",
             "type": "callback",
