@@ -9,71 +9,22 @@ import json
 import os
 import re
 import secrets
-import signal
-import subprocess
-import sys
 import time
-import uuid
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from switchboard_devtools.embedded import free_port
 from switchboard_runtime.auth import Role, issue_token
 
 from bench import procs
 from bench.common import percentile
 from bench.cpu import cpu_share
-from bench.stack import Brokers, wait_ready
+from bench.stack import Brokers, ServiceProcess
 
 # the work item service under test checks tokens; the load process (spawned, so it imports
 # this module again) inherits the environment and with it the same secret
 BENCH_SECRET = os.environ.setdefault("SWITCHBOARD_BENCH_SECRET", secrets.token_urlsafe(32))
 BURST = 200
 TASK = {"type": "task", "channel": "api", "priority": 5, "description": "bench burst"}
-
-
-@dataclass
-class WorkItemProcess:
-    """``python -m workitem`` for a tenant of its own, as operators run it."""
-
-    brokers: Brokers
-    log: Path
-    tenant: str = ""
-    port: int = 0
-    process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> WorkItemProcess:
-        self.tenant, self.port = f"w{uuid.uuid4().hex[:8]}", free_port()
-        env = {
-            **os.environ,
-            "KAFKA_BOOTSTRAP_SERVERS": self.brokers.kafka,
-            "REDIS_URL": self.brokers.redis,
-            "TENANT_ID": self.tenant,
-            "CONSUMER_GROUP_PREFIX": self.tenant,
-            "WORKITEM_HTTP_PORT": str(self.port),
-            "LOG_LEVEL": "WARNING",
-            "LOG_FORMAT": "json",
-            "KAFKA_FETCH_MAX_WAIT_MS": os.environ.get("KAFKA_FETCH_MAX_WAIT_MS", "5"),
-            "AUTH_JWT_SECRET": BENCH_SECRET,
-        }
-        with self.log.open("ab") as out:
-            argv = [sys.executable, "-m", "workitem"]
-            self.process = subprocess.Popen(argv, env=env, stdout=out, stderr=subprocess.STDOUT)
-        wait_ready("workitem", self.process, self.port, self.log)
-        return self
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
 
 
 def _request(method: str, path: str, port: int) -> bytes:
@@ -152,7 +103,11 @@ def _spawned(port: int, method: str, path: str, rounds: int) -> dict[str, float]
 
 def burst(brokers: Brokers, rounds: int, results: Path, out: dict[str, Any]) -> None:
     """Fill ``out`` with the burst figures, their baseline, and who was busy meanwhile."""
-    service = WorkItemProcess(brokers, results / "workitem.log").start()
+    env = {"AUTH_JWT_SECRET": BENCH_SECRET}
+    service = ServiceProcess(
+        "workitem", "WORKITEM_HTTP_PORT", brokers, results / "workitem.log", env
+    )
+    service.start()
     try:
         assert service.process is not None
         out["baseline_burst_live"] = _spawned(service.port, "GET", "/health/live", rounds)

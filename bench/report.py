@@ -28,6 +28,12 @@ ROWS = [
         "200 concurrent GET /health/live",
         "baseline_burst_live",
     ),
+    (
+        "desktop fan-out: 2,000 streams, 1,000 offers/s (Kafka -> client)",
+        "desktop_fanout",
+        "one Kafka hop at 1,000 msgs/s (ms)",
+        "baseline_fanout_hop_ms",
+    ),
     ("Redis bytes per queued item", "redis_bytes_per_queued_item", "", ""),
     ("Redis bytes per agent", "redis_bytes_per_agent", "", ""),
     ("router RSS (MB)", "router_rss_mb", "", ""),
@@ -36,7 +42,7 @@ ROWS = [
 
 def _cell(value: Any) -> str:
     if isinstance(value, dict):
-        return ", ".join(f"{k} {v:,.1f}" for k, v in value.items())
+        return ", ".join(f"{k} {_cell(v)}" for k, v in value.items())
     if isinstance(value, float):
         return f"{value:,.1f}" if value >= 10 else f"{value:.3f}"
     return "" if value is None else str(value)

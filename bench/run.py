@@ -20,7 +20,7 @@ from switchboard_runtime.kafka import ensure_topics
 from switchboard_runtime.settings import CommonSettings
 from switchboard_schemas.topics import ALL_TOPICS
 
-from bench import burst, report, scenarios
+from bench import burst, fanout, report, scenarios
 from bench.cpu import cpu_share
 from bench.stack import Brokers, brokers
 
@@ -35,6 +35,7 @@ QUICK = {
     "lifecycle": 5_000,
     "scale_n": 5_000,
     "burst_rounds": 5,
+    "fanout_offers": 10_000,
 }
 FULL = {
     "n": 200_000,
@@ -43,7 +44,10 @@ FULL = {
     "lifecycle": 20_000,
     "scale_n": 20_000,
     "burst_rounds": 25,
+    "fanout_offers": 60_000,
 }
+FANOUT_STREAMS = 2_000
+FANOUT_RATE = 1_000.0
 
 
 _START = time.monotonic()
@@ -83,7 +87,7 @@ def git_sha() -> str:
     return done.stdout.strip() or "unknown"
 
 
-SCENARIOS = ("throughput", "latency", "lifecycle", "scale", "deadlines", "burst")
+SCENARIOS = ("throughput", "latency", "lifecycle", "scale", "deadlines", "burst", "desktop_fanout")
 
 
 def selected() -> tuple[str, ...]:
@@ -161,6 +165,12 @@ def measure(b: Brokers, size: dict[str, int]) -> tuple[dict[str, Any], dict[str,
     if "burst" in only:  # the work item service alone, once the routers are gone
         say(f"burst: {burst.BURST} concurrent creates, {size['burst_rounds']} times")
         burst.burst(b, size["burst_rounds"], RESULTS, out)
+    if "desktop_fanout" in only:
+        offers = size["fanout_offers"]
+        say(f"baseline hop latency at {FANOUT_RATE:,.0f} msgs/s")
+        out["baseline_fanout_hop_ms"] = scenarios.hop_baseline(b, offers, FANOUT_RATE)
+        say(f"desktop fan-out: {FANOUT_STREAMS:,} streams, {offers:,} offers")
+        out["desktop_fanout"] = fanout.fanout(b, FANOUT_STREAMS, offers, FANOUT_RATE, RESULTS)
     return out, series
 
 

@@ -65,6 +65,72 @@ def wait_ready(
     raise TimeoutError(f"{name} not ready; see {log}")
 
 
+def rss_mb(pid: int) -> float:
+    """Resident memory of ``pid`` in MiB (NaN once it is gone)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return float("nan")
+    for line in status.splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+@dataclass
+class ServiceProcess:
+    """``python -m <module>`` for a tenant of its own, as operators run it."""
+
+    module: str
+    port_variable: str
+    brokers: Brokers
+    log: Path
+    env: dict[str, str] = field(default_factory=dict)
+    tenant: str = ""
+    port: int = 0
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def pid(self) -> int:
+        assert self.process is not None
+        return self.process.pid
+
+    def start(self) -> ServiceProcess:
+        self.tenant, self.port = f"{self.module[0]}{uuid.uuid4().hex[:8]}", free_port()
+        env = {
+            **os.environ,
+            "KAFKA_BOOTSTRAP_SERVERS": self.brokers.kafka,
+            "REDIS_URL": self.brokers.redis,
+            "TENANT_ID": self.tenant,
+            "CONSUMER_GROUP_PREFIX": self.tenant,
+            self.port_variable: str(self.port),
+            "LOG_LEVEL": "WARNING",
+            "LOG_FORMAT": "json",
+            "KAFKA_FETCH_MAX_WAIT_MS": os.environ.get("KAFKA_FETCH_MAX_WAIT_MS", "5"),
+            **self.env,
+        }
+        with self.log.open("ab") as out:
+            argv = [sys.executable, "-m", self.module]
+            self.process = subprocess.Popen(argv, env=env, stdout=out, stderr=subprocess.STDOUT)
+        wait_ready(self.module, self.process, self.port, self.log)
+        return self
+
+    def rss_mb(self) -> float:
+        return rss_mb(self.pid)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+
+
 @dataclass
 class RouterProcess:
     """``python -m router`` for one tenant, as operators run it."""
@@ -115,10 +181,7 @@ class RouterProcess:
 
     def rss_mb(self) -> float:
         assert self.process is not None
-        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-        return float("nan")
+        return rss_mb(self.process.pid)
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
