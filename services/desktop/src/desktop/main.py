@@ -21,6 +21,7 @@ from desktop.handoff import HandOffStore
 from desktop.handoff_routes import include_handoff_routes
 from desktop.hub import Hub
 from desktop.log import DesktopLog
+from desktop.page import include_page
 from desktop.snapshot import Snapshots
 from desktop.stream import Streams, stream_router
 
@@ -69,6 +70,7 @@ def create_app(settings: DesktopSettings, *, clock_ms: ClockMs = wall_clock_ms) 
     app.include_router(stream_router(streams))
     handoff = HandOffStore(redis, keys, generation, request_ttl=settings.idempotency_ttl_seconds)
     include_handoff_routes(app, handoff, settings)
+    include_page(app, settings)
     return app
 
 
