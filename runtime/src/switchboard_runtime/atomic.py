@@ -37,6 +37,9 @@ from switchboard_runtime.redis_keys import Keys
 STATE_LOST = "SB_STATE_LOST"
 SCRIPT_FAILED = "SB_SCRIPT_FAILED"
 PIPELINE_ERROR = "of pipeline caused error: "
+# scripts sent to Redis in one pipeline: Redis works through a whole pipeline before it
+# serves other clients, so a long one would hold up the outbox relays and deadline timers
+PIPELINE_CALLS = 50
 
 
 class StateLost(RedisConnectionError):  # noqa: N818 - reads as "the state is lost"

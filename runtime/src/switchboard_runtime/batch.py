@@ -19,14 +19,15 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 import structlog
+from aiokafka import AIOKafkaProducer
 from switchboard_schemas.envelope import CloudEvent
 
-from switchboard_runtime.dispatch import On
+from switchboard_runtime.dispatch import On, models_of
 from switchboard_runtime.dlq import SourceRecord
 from switchboard_runtime.metrics import command_metrics
 from switchboard_runtime.pipeline import (
@@ -34,7 +35,9 @@ from switchboard_runtime.pipeline import (
     TRANSIENT_ERRORS,
     CommandInvalid,
     RecordDecoder,
+    decode_rules,
 )
+from switchboard_runtime.settings import CommonSettings
 
 log = structlog.get_logger(__name__)
 
@@ -193,3 +196,30 @@ class BatchPipeline(Generic[PlanT]):
                     return "dead_lettered"
             await asyncio.sleep(backoff)
             backoff = min(backoff * 2, MAX_BACKOFF_S)
+
+
+def batch_pipeline(
+    settings: CommonSettings,
+    service: str,
+    producer: AIOKafkaProducer,
+    plans: Mapping[str, Mapping[str, On[PlanT]]],
+    execute: Executor[PlanT],
+    *,
+    followed_by_others: Collection[str] = (),
+) -> BatchPipeline[PlanT]:
+    """A service's batch pipeline over the topics of its ``plans``, executed by
+    ``execute``; on the topics ``followed_by_others`` (whose other types are for other
+    services) a type without a plan is skipped, elsewhere dead-lettered."""
+    decoders = {
+        topic: RecordDecoder(
+            decode_rules(
+                settings,
+                service,
+                models_of(entries),
+                ignore_unknown_types=topic in followed_by_others,
+            ),
+            producer,
+        )
+        for topic, entries in plans.items()
+    }
+    return BatchPipeline(decoders, plans, execute, service=service)

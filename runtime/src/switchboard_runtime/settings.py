@@ -143,6 +143,22 @@ class DeadlineSettings(CommonSettings):
     )
 
 
+class BatchSettings(CommonSettings):
+    """Settings of the services that apply records in batches (router, desktop gateway;
+    see consume_batches.py)."""
+
+    consume_batch_max: int = Field(
+        500, ge=1, le=10_000, description="Most records applied together in one batch."
+    )
+    consume_wait_ms: int = Field(
+        5,
+        ge=0,
+        le=1000,
+        description="Longest the consumer waits to fill a batch; what has "
+        "arrived is applied at once, so low load keeps low latency.",
+    )
+
+
 class AuthSettings(BaseSettings):
     """How the services with an HTTP API check their callers' tokens (see auth.py)."""
 

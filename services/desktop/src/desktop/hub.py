@@ -1,10 +1,10 @@
 """This replica's open streams, woken when their agent's log grows.
 
-One subscription per replica to the tenant's news channel (the agent ids whose log
-grew); each open stream waits on a flag of its own and, when woken, reads its agent's log
-from where it left off. The log is in Redis, so a lost notification (the subscription
-reconnecting) costs only latency: every stream reads its log again at each heartbeat,
-and all of them are woken when the subscription comes back.
+One subscription per replica to the tenant's news channel (each message: the agent ids
+whose log grew, one per line); each open stream waits on a flag of its own and, when
+woken, reads its agent's log from where it left off. The log is in Redis, so a lost
+notification (the subscription reconnecting) costs only latency: every stream reads its
+log again at each heartbeat, and all of them are woken when the subscription comes back.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from switchboard_runtime.waiting import wait_at_most
 log = structlog.get_logger(__name__)
 
 RETRY_S = 1.0
+NEWS_SEPARATOR = "\n"  # between the agent ids of one news message (ids have no newline)
 
 
 class Hub:
@@ -73,7 +74,9 @@ class Hub:
                 message = await pubsub.get_message(timeout=1.0)
                 if message is not None and message.get("type") == "message":
                     data = message["data"]
-                    self.wake(data.decode() if isinstance(data, bytes) else str(data))
+                    text = data.decode() if isinstance(data, bytes) else str(data)
+                    for agent in text.split(NEWS_SEPARATOR):
+                        self.wake(agent)
 
     def stop(self) -> None:
         self._stopping.set()

@@ -3,25 +3,31 @@ the resume window (docs/desktop.md).
 
 The gateway's consumer reads ``agent.events`` (everything there is addressed to an agent)
 and the lifecycle events on ``workitem.events`` that name the agent holding the item,
-which is how the Inbox changes reach the page. Each is appended to the agent's stream in
-Redis by one script (seen once, then XADD); the stream is then trimmed to the resume
-window and its news published, so every replica's open streams of that agent read on.
+which is how the Inbox changes reach the page. Records come in batches: each event is
+appended to its agent's stream in Redis by one script (seen once, then XADD), and in the
+same round trip the streams that grew are trimmed to the resume window and their agents
+published in one message, so every replica's open streams of those agents read on.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 from pydantic import BaseModel
 from redis.asyncio import Redis
-from switchboard_runtime.atomic import AtomicScript, GenerationSource
+from redis.asyncio.client import Pipeline
+from switchboard_runtime.atomic import PIPELINE_CALLS, AtomicScript, GenerationSource, executed
 from switchboard_runtime.clock import ClockMs
-from switchboard_runtime.dispatch import Handlers, On
+from switchboard_runtime.dispatch import On
 from switchboard_runtime.lua import lua_files
 from switchboard_runtime.redis_keys import Keys
 from switchboard_schemas.envelope import CloudEvent
 from switchboard_schemas.registry import AGENT_EVENT_MODELS, WORKITEM_EVENT_MODELS
 from switchboard_schemas.topics import AGENT_EVENTS, WORKITEM_EVENTS
+
+from desktop.hub import NEWS_SEPARATOR
 
 # the item steps an agent's page follows: its Inbox rows come and go and change status
 ITEM_STEPS = (
@@ -36,6 +42,17 @@ ITEM_STEPS = (
     "workitem.completed",
     "workitem.cancelled",
 )
+
+
+NOT_FOR_AN_AGENT = "not_for_an_agent"
+
+
+@dataclass(frozen=True)
+class Append:
+    """What one record becomes: an append to ``agent``'s log (None: nobody's)."""
+
+    agent: str | None
+    args: Mapping[str, Any]
 
 
 class DesktopLog:
@@ -60,38 +77,58 @@ class DesktopLog:
         self._clock_ms = clock_ms
         self._append = AtomicScript(redis, keys, lua_files("desktop", "append_log.lua"), generation)
 
-    def handlers(self) -> Mapping[str, Handlers]:
-        """What the gateway's consumer does with each topic's types (others it skips)."""
-        agent: Handlers = {t: On(model, self.append) for t, model in AGENT_EVENT_MODELS.items()}
-        items: Handlers = {t: On(WORKITEM_EVENT_MODELS[t], self.append) for t in ITEM_STEPS}
+    def plans(self) -> Mapping[str, Mapping[str, On[Append]]]:
+        """What the gateway's consumer makes of each topic's types (others it skips)."""
+        agent = {t: On(model, self.plan) for t, model in AGENT_EVENT_MODELS.items()}
+        items = {t: On(WORKITEM_EVENT_MODELS[t], self.plan) for t in ITEM_STEPS}
         return {AGENT_EVENTS: agent, WORKITEM_EVENTS: items}
 
-    async def append(self, event: CloudEvent, payload: BaseModel) -> str:
-        """Append ``event`` to the log of the agent it names; appended, duplicate or
-        not_for_an_agent (an item event of an item nobody held)."""
+    def plan(self, event: CloudEvent, payload: BaseModel) -> Append:
+        """The append of ``event`` to the log of the agent it names (an item event of an
+        item nobody held names none)."""
         agent = getattr(payload, "agent_id", None)
-        if not isinstance(agent, str):
-            return "not_for_an_agent"
-        entry = await self._append(
-            {
-                "agent_id": agent,
-                "event_key": f"{event.source}|{event.id}",
-                "seen_ttl": self._seen_ttl,
-                "type": event.type,
-                "event": event.model_dump_json(exclude_none=True),
-            }
-        )
-        if entry == b"duplicate":
-            return "duplicate"
-        await self._trim_and_tell(agent)
-        return "appended"
+        args = {
+            "agent_id": agent,
+            "event_key": f"{event.source}|{event.id}",
+            "seen_ttl": self._seen_ttl,
+            "type": event.type,
+            "event": event.model_dump_json(exclude_none=True),
+        }
+        return Append(agent if isinstance(agent, str) else None, args)
 
-    async def _trim_and_tell(self, agent: str) -> None:
-        log = self._keys.desktop_log(agent)
-        oldest_kept = max(0, self._clock_ms() - self._resume_ms)
+    async def execute(self, appends: Sequence[Append]) -> list[str]:
+        """Apply ``appends`` in order, ``PIPELINE_CALLS`` to a round trip; one outcome
+        each: appended, duplicate or not_for_an_agent."""
+        outcomes: list[str] = []
+        for start in range(0, len(appends), PIPELINE_CALLS):
+            outcomes += await self._execute_slice(appends[start : start + PIPELINE_CALLS])
+        return outcomes
+
+    async def _execute_slice(self, appends: Sequence[Append]) -> list[str]:
+        mine = [a for a in appends if a.agent is not None]
+        if not mine:
+            return [NOT_FOR_AN_AGENT] * len(appends)
         async with self._redis.pipeline(transaction=False) as pipe:
+            for append in mine:
+                await self._append.queue(pipe, append.args)
+            self._trim_and_tell(pipe, list(dict.fromkeys(a.agent for a in mine if a.agent)))
+            results = iter((await executed(pipe))[: len(mine)])
+        outcomes = []
+        for append in appends:
+            if append.agent is None:
+                outcomes.append(NOT_FOR_AN_AGENT)
+            else:
+                outcomes.append("duplicate" if next(results) == b"duplicate" else "appended")
+        return outcomes
+
+    def _trim_and_tell(self, pipe: Pipeline, agents: Sequence[str]) -> None:
+        """Queue, after the appends: each log trimmed to the resume window and to its
+        most entries, kept while in use, and one news message naming them all. (An XADD
+        that trims cannot be undone by a failing script, so trimming is not in it.)"""
+        oldest_kept = max(0, self._clock_ms() - self._resume_ms)
+        for agent in agents:
+            log = self._keys.desktop_log(agent)
             pipe.xtrim(log, minid=str(oldest_kept), approximate=False)
             pipe.xtrim(log, maxlen=self._max_entries, approximate=True)
             pipe.pexpire(log, self._resume_ms * 2)  # an agent gone quiet leaves no log
-            pipe.publish(self._keys.desktop_channel(), agent)
-            await pipe.execute()
+        pipe.publish(self._keys.desktop_channel(), NEWS_SEPARATOR.join(agents))

@@ -6,21 +6,22 @@ from aiokafka import AIOKafkaProducer
 from fastapi import FastAPI
 from faststream.kafka import KafkaBroker
 from switchboard_runtime.auth import install_auth
+from switchboard_runtime.batch import BatchPipeline, batch_pipeline
 from switchboard_runtime.clock import ClockMs, wall_clock_ms
-from switchboard_runtime.consume import subscribe_per_topic
+from switchboard_runtime.commits import OffsetCommitter
+from switchboard_runtime.consume_batches import Batching, subscribe_batches
 from switchboard_runtime.generation import Generation
 from switchboard_runtime.http import serve
 from switchboard_runtime.logs import configure_logging
-from switchboard_runtime.pipeline import make_pipeline
 from switchboard_runtime.redis_keys import Keys
-from switchboard_runtime.service import ServiceRuntime, redis_client, service_app
+from switchboard_runtime.service import Hooks, ServiceRuntime, redis_client, service_app
 from switchboard_schemas.topics import ALL_TOPICS
 
 from desktop.config import DesktopSettings
 from desktop.handoff import HandOffStore
 from desktop.handoff_routes import include_handoff_routes
 from desktop.hub import Hub
-from desktop.log import DesktopLog
+from desktop.log import Append, DesktopLog
 from desktop.page import include_page
 from desktop.snapshot import Snapshots
 from desktop.stream import Streams, stream_router
@@ -33,13 +34,24 @@ def create_app(settings: DesktopSettings, *, clock_ms: ClockMs = wall_clock_ms) 
     agents into their logs, and relays the commands it accepted."""
     runtime: ServiceRuntime
 
+    pipelines: list[BatchPipeline[Append]] = []  # one per broker connection
+    committer = OffsetCommitter()
+
+    async def finish_batches() -> None:
+        """On shutdown: append what is planned and commit what is appended."""
+        for pipeline in pipelines:
+            await pipeline.close()
+        await committer.flush()
+
     def register(broker: KafkaBroker, producer: AIOKafkaProducer) -> None:
-        pipelines = {
-            topic: make_pipeline(settings, SERVICE, producer, handlers, ignore_unknown_types=True)
-            for topic, handlers in desktop_log.handlers().items()
-        }
-        subscribe_per_topic(
-            broker, pipelines, runtime.group_id, fetch_max_wait_ms=settings.kafka_fetch_max_wait_ms
+        plans = desktop_log.plans()
+        pipeline = batch_pipeline(
+            settings, SERVICE, producer, plans, desktop_log.execute, followed_by_others=list(plans)
+        )
+        pipelines.append(pipeline)
+        batching = Batching.of(settings)
+        subscribe_batches(
+            broker, pipeline, committer, list(plans), runtime.group_id, batching=batching
         )
 
     keys = Keys(settings.tenant_id)
@@ -53,6 +65,7 @@ def create_app(settings: DesktopSettings, *, clock_ms: ClockMs = wall_clock_ms) 
         register_subscribers=register,
         workers=[hub],
         generation=generation,
+        hooks=Hooks(before_stop=[finish_batches]),
     )
     desktop_log = DesktopLog(
         redis,

@@ -5,12 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from pydantic import Field
-from switchboard_runtime.settings import DeadlineSettings
+from switchboard_runtime.settings import BatchSettings, DeadlineSettings
 
 from router.routing_config import DEFAULT_FILE
 
 
-class RouterSettings(DeadlineSettings):
+class RouterSettings(DeadlineSettings, BatchSettings):
     router_http_port: int = Field(8003, ge=1, le=65535, description="Health/metrics port.")
     offer_timeout_seconds: float = Field(
         30, gt=0, le=3600, description="How long an agent has to answer an offer."
@@ -29,16 +29,6 @@ class RouterSettings(DeadlineSettings):
         le=100,
         description="Skips after which an outbound item is parked for "
         "supervisors instead of being offered again.",
-    )
-    consume_batch_max: int = Field(
-        500, ge=1, le=10_000, description="Most records applied together in one batch."
-    )
-    consume_wait_ms: int = Field(
-        5,
-        ge=0,
-        le=1000,
-        description="Longest the consumer waits to fill a batch; what has "
-        "arrived is applied at once, so low load keeps low latency.",
     )
     routing_config: Path = Field(DEFAULT_FILE, description="Path of the routing YAML file.")
     route_scan_items: int = Field(

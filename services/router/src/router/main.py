@@ -2,26 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 import structlog
 from aiokafka import AIOKafkaProducer
 from fastapi import FastAPI
 from faststream.kafka import KafkaBroker
-from switchboard_runtime.batch import BatchPipeline
+from switchboard_runtime.batch import BatchPipeline, batch_pipeline
 from switchboard_runtime.clock import wall_clock_ms
 from switchboard_runtime.commits import OffsetCommitter
-from switchboard_runtime.dispatch import On, models_of
+from switchboard_runtime.consume_batches import Batching, subscribe_batches
 from switchboard_runtime.generation import Generation
 from switchboard_runtime.http import serve
 from switchboard_runtime.logs import configure_logging
 from switchboard_runtime.partitioned_deadlines import DeadlineSets, PartitionedDeadlines
-from switchboard_runtime.pipeline import RecordDecoder, decode_rules
 from switchboard_runtime.redis_keys import Keys
 from switchboard_runtime.service import Hooks, ServiceRuntime, redis_client, service_app
 from switchboard_schemas.topics import AGENT_COMMANDS, ALL_TOPICS, WORKITEM_EVENTS
 
-from router import handlers
 from router.config import RouterSettings
 from router.engine import RouterEngine
 from router.gauges import router_gauges
@@ -33,26 +29,6 @@ SERVICE = "router"
 log = structlog.get_logger(__name__)
 
 
-def batch_pipeline(
-    settings: RouterSettings,
-    producer: AIOKafkaProducer,
-    tables: Mapping[str, Mapping[str, On[ScriptCall]]],
-    engine: RouterEngine,
-) -> BatchPipeline[ScriptCall]:
-    """Batches of records planned by the router's tables and executed by its engine;
-    on workitem.events, types other services follow are skipped, not dead-lettered."""
-    decoders = {
-        topic: RecordDecoder(
-            decode_rules(
-                settings, SERVICE, models_of(entries), ignore_unknown_types=topic == WORKITEM_EVENTS
-            ),
-            producer,
-        )
-        for topic, entries in tables.items()
-    }
-    return BatchPipeline(decoders, tables, engine.execute, service=SERVICE)
-
-
 def create_app(settings: RouterSettings) -> FastAPI:
     """The router as an ASGI app (health and metrics); its lifespan consumes and fires."""
     config = RoutingConfig.load(settings.routing_config)
@@ -60,7 +36,7 @@ def create_app(settings: RouterSettings) -> FastAPI:
     pipelines: list[BatchPipeline[ScriptCall]] = []  # one per broker connection
     committer = OffsetCommitter()
     deadlines = PartitionedDeadlines.of(AGENT_COMMANDS, settings, wall_clock_ms, service=SERVICE)
-    batching = handlers.Batching.of(settings)
+    batching = Batching.of(settings)
 
     async def finish_batches() -> None:
         """On shutdown: apply what is planned and commit what is applied."""
@@ -71,9 +47,16 @@ def create_app(settings: RouterSettings) -> FastAPI:
 
     def register(broker: KafkaBroker, producer: AIOKafkaProducer) -> None:
         tables = plans.tables()
-        pipeline = batch_pipeline(settings, producer, tables, engine)
+        pipeline = batch_pipeline(
+            settings,
+            SERVICE,
+            producer,
+            tables,
+            engine.execute,
+            followed_by_others=[WORKITEM_EVENTS],
+        )
         pipelines.append(pipeline)
-        consumer = handlers.register(
+        consumer = subscribe_batches(
             broker,
             pipeline,
             committer,

@@ -18,7 +18,7 @@ from typing import Any, Literal
 
 from redis.asyncio import Redis
 from redis.typing import EncodableT
-from switchboard_runtime.atomic import AtomicScript, GenerationSource, executed
+from switchboard_runtime.atomic import PIPELINE_CALLS, AtomicScript, GenerationSource, executed
 from switchboard_runtime.clock import ClockMs
 from switchboard_runtime.lua import LuaFile, lua_files
 from switchboard_runtime.redis_keys import Keys
@@ -32,8 +32,6 @@ CONTEXT = frozenset(
     {"now", "nonce", "tenant", "correlation_id", "offer_ms", "wrapup_ms"}
     | {"scan_items", "scan_agents", "retention_s"}
 )
-# scripts sent to Redis in one pipeline (see RouterScripts.run_calls)
-PIPELINE_CALLS = 50
 
 
 def _files(name: str) -> list[LuaFile]:

@@ -1,4 +1,5 @@
-"""FastStream subscriber of the router: batches of records, applied together."""
+"""The batch consumer (router, desktop gateway): records fetched in batches, each batch
+applied together by a :class:`~switchboard_runtime.batch.BatchPipeline`."""
 
 from __future__ import annotations
 
@@ -10,15 +11,14 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
+
 from switchboard_runtime.batch import BatchPipeline
 from switchboard_runtime.clock import wall_clock_ms
-from switchboard_runtime.commits import FinishBeforeRevoke, OffsetCommitter
+from switchboard_runtime.commits import FinishBeforeRevoke, OffsetCommitter, Partitions
 from switchboard_runtime.consume import source_record
 from switchboard_runtime.gaps import OffsetGaps
+from switchboard_runtime.settings import BatchSettings
 from switchboard_runtime.watermarks import Watermarks
-
-from router.config import RouterSettings
-from router.scripts import ScriptCall
 
 
 async def _keep_raw(_msg: Any) -> None:
@@ -34,19 +34,19 @@ class Batching:
     fetch_max_wait_ms: int
 
     @classmethod
-    def of(cls, settings: RouterSettings) -> Batching:
+    def of(cls, settings: BatchSettings) -> Batching:
         return cls(
             settings.consume_batch_max, settings.consume_wait_ms, settings.kafka_fetch_max_wait_ms
         )
 
 
 def _on_batch(
-    pipeline: BatchPipeline[ScriptCall],
+    pipeline: BatchPipeline[Any],
     committer: OffsetCommitter,
-    watermarks: Watermarks,
+    watermarks: Watermarks | None,
     gaps: OffsetGaps,
 ) -> Callable[[KafkaMessage], Awaitable[None]]:
-    async def on_router_batch(msg: KafkaMessage) -> None:
+    async def on_batch(msg: KafkaMessage) -> None:
         consumer = cast(AIOKafkaConsumer, msg.consumer)  # FastStream types it loosely
         raws, seeks = gaps.admit(msg.raw_message)
         for (topic, partition), offset in seeks.items():
@@ -57,31 +57,32 @@ def _on_batch(
 
         def applied() -> None:
             committer.applied(consumer, raws)
-            watermarks.applied(records)
+            if watermarks is not None:
+                watermarks.applied(records)
 
         await pipeline.submit(records, applied)
 
-    return on_router_batch
+    return on_batch
 
 
-def register(
+def subscribe_batches(
     broker: KafkaBroker,
-    pipeline: BatchPipeline[ScriptCall],
+    pipeline: BatchPipeline[Any],
     committer: OffsetCommitter,
     topics: Sequence[str],
     group_id: str,
     *,
     batching: Batching,
-    watermarks: Watermarks,
+    watermarks: Watermarks | None = None,
 ) -> Callable[[], AIOKafkaConsumer | None]:
-    """One consumer for all the router's topics. Each batch is planned here and applied by
+    """One consumer for all of ``topics``. Each batch is planned here and applied by
     the pipeline's executor while the next batch is fetched and planned; its offsets are
     committed in the background once it is applied.
 
     A batch is whatever has arrived, up to ``max_records``: one record at low load (no
     added latency), hundreds at high load (one Redis round trip for all of them).
-    The deadline ``watermarks`` learn the partitions it owns and the records it applied.
-    Returns the consumer (None until it runs)."""
+    The deadline ``watermarks``, if any, learn the partitions it owns and the records it
+    applied. Returns the consumer (None until it runs)."""
 
     async def settle() -> None:
         """Before partitions move to another replica: apply what is planned, commit it."""
@@ -89,11 +90,12 @@ def register(
         await committer.flush()
 
     gaps = OffsetGaps(wall_clock_ms)
-    listener = FinishBeforeRevoke(
-        settle,
-        revoked=[watermarks.revoked, gaps.forget],
-        assigned=[watermarks.assigned, gaps.forget],
-    )
+    revoked: list[Partitions] = [gaps.forget]
+    assigned: list[Partitions] = [gaps.forget]
+    if watermarks is not None:
+        revoked.append(watermarks.revoked)
+        assigned.append(watermarks.assigned)
+    listener = FinishBeforeRevoke(settle, revoked=revoked, assigned=assigned)
     subscriber = broker.subscriber(
         *topics,
         group_id=group_id,
