@@ -11,12 +11,12 @@ from typing import Any
 import pytest
 from desktop.log import DesktopLog
 from redis.asyncio import Redis
+from redis.asyncio.client import PubSub
 from switchboard_devtools.testing import Brokers
 from switchboard_runtime.atomic import PIPELINE_CALLS, FixedGeneration
 from switchboard_runtime.redis_keys import Keys
-from switchboard_schemas.envelope import CloudEvent
-from redis.asyncio.client import PubSub
 from switchboard_schemas.agent_events import AgentStatusChanged
+from switchboard_schemas.envelope import CloudEvent
 from switchboard_schemas.lifecycle import WorkItemCancelled
 
 pytestmark = pytest.mark.integration
