@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import gc
 import math
 from collections.abc import Mapping
 from typing import Annotated, Any
@@ -16,16 +17,28 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from switchboard_schemas.fields import ID_MAX_LENGTH, ID_PATTERN
 
+from switchboard_runtime.settings import CommonSettings
+
 CORRELATION_ID_MAX = 256  # what a CloudEvent's correlationid holds
 CORRELATION_ID_PATTERN = r"^[ -~]*$"  # printable ASCII, space included
 _MAX_DEPTH = 20  # of an input echoed in a 422
 
 
-def serve(app: FastAPI, host: str, port: int) -> None:
-    """Serve until SIGINT/SIGTERM; uvicorn then runs the app's lifespan shutdown."""
+def settle_memory(thresholds: tuple[int, int, int]) -> None:
+    """Freeze what is loaded so far out of garbage collection (it lives as long as the
+    process), and collect with ``thresholds`` from now on (GC_THRESHOLDS)."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(*thresholds)
+
+
+def serve(app: FastAPI, settings: CommonSettings, port: int) -> None:
+    """Serve on ``settings.http_host`` until SIGINT/SIGTERM; uvicorn then runs the app's
+    lifespan shutdown."""
+    settle_memory(settings.gc_thresholds)
     config = uvicorn.Config(
         app,
-        host=host,
+        host=settings.http_host,
         port=port,
         log_config=None,
         access_log=False,

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import gc
+
 import pytest
 from pydantic import ValidationError
+from switchboard_runtime.http import settle_memory
 from switchboard_runtime.settings import CommonSettings
 
 CONTRACT_VARS = [
@@ -79,3 +82,24 @@ def test_invalid_values_are_refused_naming_the_field(
     fields = {err["loc"][0] for err in refused.value.errors()}
     assert fields == {name.lower()}
     assert name.lower() in str(refused.value)
+
+
+def test_gc_thresholds_are_three_counts(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert CommonSettings().gc_thresholds == (20_000, 50, 100)
+    monkeypatch.setenv("GC_THRESHOLDS", "700, 10, 10")
+    assert CommonSettings().gc_thresholds == (700, 10, 10)
+    for wrong in ("700,10", "a,b,c", "-1,10,10"):
+        monkeypatch.setenv("GC_THRESHOLDS", wrong)
+        with pytest.raises(ValidationError, match="gc_thresholds"):
+            CommonSettings()
+
+
+def test_settling_memory_freezes_what_is_loaded_and_sets_the_thresholds() -> None:
+    before = gc.get_threshold()
+    try:
+        settle_memory((12_345, 20, 30))
+        assert gc.get_threshold() == (12_345, 20, 30)
+        assert gc.get_freeze_count() > 1000  # the modules, classes and app loaded so far
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*before)

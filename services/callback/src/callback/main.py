@@ -177,4 +177,4 @@ def _publish_body_schema(app: FastAPI) -> None:
 def main() -> None:
     settings = CallbackSettings()
     configure_logging(SERVICE, settings.log_format, settings.log_level)
-    serve(create_app(settings), settings.http_host, settings.callback_http_port)
+    serve(create_app(settings), settings, settings.callback_http_port)

@@ -90,4 +90,4 @@ def create_app(settings: DesktopSettings, *, clock_ms: ClockMs = wall_clock_ms) 
 def main() -> None:
     settings = DesktopSettings()
     configure_logging(SERVICE, settings.log_format, settings.log_level)
-    serve(create_app(settings), settings.http_host, settings.desktop_http_port)
+    serve(create_app(settings), settings, settings.desktop_http_port)

@@ -116,4 +116,4 @@ def create_app(settings: RouterSettings) -> FastAPI:
 def main() -> None:
     settings = RouterSettings()
     configure_logging(SERVICE, settings.log_format, settings.log_level)
-    serve(create_app(settings), settings.http_host, settings.router_http_port)
+    serve(create_app(settings), settings, settings.router_http_port)

@@ -96,4 +96,4 @@ def _publish_body_schema(app: FastAPI) -> None:
 def main() -> None:
     settings = WorkItemSettings()
     configure_logging(SERVICE, settings.log_format, settings.log_level)
-    serve(create_app(settings), settings.http_host, settings.workitem_http_port)
+    serve(create_app(settings), settings, settings.workitem_http_port)
