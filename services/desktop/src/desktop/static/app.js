@@ -14,6 +14,7 @@ import {
 } from "./api.js";
 import { applyEvent, applySnapshot, dropExpiredOffers, emptyState, serverNow } from "./state.js";
 import { openStream } from "./stream.js";
+import { installCreateTask } from "./task_form.js";
 import {
   announce,
   fillReasons,
@@ -311,6 +312,7 @@ setInterval(() => {
 // --- start ------------------------------------------------------------------------------
 
 async function start() {
+  installCreateTask({ slot: $("create-task-slot"), token: () => page.token, announce, notice });
   const config = await loadConfig();
   fillReasons(config.away_reasons);
   const queuesText = savedQueues();
