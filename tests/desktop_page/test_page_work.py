@@ -114,15 +114,24 @@ async def accept_the_offer(page: Page) -> None:
 
 
 async def hold_filter_and_resume(page: Page, row: Locator) -> None:
-    """Hold and Resume by keyboard (focus stays on the row's actions); the status filter."""
+    """Hold and Resume by keyboard (focus stays on the row's actions); the item in the
+    Hold list of the sidebar, whatever the filter; the status filter."""
+    held = page.locator("#hold-list > li")
+    await expect(page.locator("#no-holds")).to_have_text("Nothing on hold.")
     await row.get_by_role("button", name="Hold").focus()
     await page.keyboard.press("Enter")
     await expect(row.locator(".item-status")).to_have_text("Hold", timeout=WAIT_MS)
     await expect(row.get_by_role("button", name="Resume")).to_be_focused()
+    await expect(held).to_have_count(1)
+    await expect(held).to_contain_text(SUBJECT)
+    await expect(held.locator(".badge")).to_have_text("TASK")
+    await expect(held.get_by_role("button", name=f"Resume: {SUBJECT}")).to_be_visible()
+    await expect(page.locator("#no-holds")).to_be_hidden()
 
     await page.get_by_role("radio", name="Active", exact=True).check()
     await expect(row).to_have_count(0)
     await expect(page.locator("#no-items")).to_be_visible()
+    await expect(held).to_have_count(1)  # the sidebar keeps it whatever the filter
     await page.get_by_role("radio", name="Hold", exact=True).check()
     await expect(row).to_be_visible()
     await screenshot(page, "3-hold")
@@ -132,6 +141,8 @@ async def hold_filter_and_resume(page: Page, row: Locator) -> None:
     await page.keyboard.press("Enter")
     await expect(row.locator(".item-status")).to_have_text("Active", timeout=WAIT_MS)
     await expect(row.get_by_role("button", name="Hold")).to_be_focused()
+    await expect(held).to_have_count(0)
+    await expect(page.locator("#no-holds")).to_be_visible()
 
 
 async def end_and_complete_by_keyboard(page: Page, row: Locator) -> None:

@@ -15,17 +15,17 @@ import {
 import { applyEvent, applySnapshot, dropExpiredOffers, emptyState, serverNow } from "./state.js";
 import { openStream } from "./stream.js";
 import { installCreateTask } from "./task_form.js";
+import { tickTimers } from "./dom.js";
+import { renderHoldList, renderInbox } from "./inbox_view.js";
 import {
   announce,
   fillReasons,
   notice,
   renderConnection,
-  renderInbox,
   renderOffers,
   renderSession,
   renderStatus,
   renderWrapups,
-  tickTimers,
 } from "./views.js";
 
 const $ = (id) => document.getElementById(id);
@@ -46,6 +46,7 @@ function render() {
   renderOffers(page.state);
   renderWrapups(page.state, now);
   renderInbox(page.state, page.filter, now);
+  renderHoldList(page.state);
   tickTimers(now);
 }
 

@@ -26,6 +26,8 @@ const CHANNELS = new Map([
 ]);
 const SUBJECT_MAX = 120;
 
+export const ACTION_LABELS = { accept: "Accept", reject: "Reject", dial: "Dial", skip: "Skip" };
+
 export function priorityLabel(priority) {
   if (priority === null || priority === undefined) {
     return "";
