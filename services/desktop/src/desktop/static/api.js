@@ -2,19 +2,27 @@
 // token says (read, not verified: the gateway verifies), the page's config and commands.
 
 const TOKEN_KEY = "switchboard.token";
+const WATCH_KEY = "switchboard.watching";
 const QUEUES_KEY = "switchboard.queues";
 export const DEFAULT_AWAY_REASONS = ["break", "lunch", "meeting", "training"];
 
+/** The tab's token and the agent it watches (null: its own desk). */
 export function savedToken() {
-  return sessionStorage.getItem(TOKEN_KEY);
+  return { token: sessionStorage.getItem(TOKEN_KEY), watched: sessionStorage.getItem(WATCH_KEY) };
 }
 
-export function saveToken(token) {
+export function saveToken(token, watched) {
   sessionStorage.setItem(TOKEN_KEY, token);
+  if (watched) {
+    sessionStorage.setItem(WATCH_KEY, watched);
+  } else {
+    sessionStorage.removeItem(WATCH_KEY);
+  }
 }
 
 export function forgetToken() {
   sessionStorage.removeItem(TOKEN_KEY);
+  sessionStorage.removeItem(WATCH_KEY);
 }
 
 export function savedQueues() {

@@ -1,19 +1,9 @@
 // The Agent Desktop page: sign-in, the event stream, and the agent's clicks as commands.
 
-import {
-  claimsOf,
-  CommandError,
-  expired,
-  forgetToken,
-  loadConfig,
-  savedQueues,
-  savedToken,
-  saveQueues,
-  saveToken,
-  sendCommand,
-} from "./api.js";
+import { installActions } from "./actions.js";
+import { claimsOf, expired, forgetToken, loadConfig, savedQueues, savedToken, saveToken } from "./api.js";
 import { applyEvent, applySnapshot, dropExpiredOffers, emptyState, serverNow } from "./state.js";
-import { openStream } from "./stream.js";
+import { openStream, streamPath } from "./stream.js";
 import { installCreateTask } from "./task_form.js";
 import { tickTimers } from "./dom.js";
 import { renderHoldList, renderInbox } from "./inbox_view.js";
@@ -29,12 +19,13 @@ import {
 } from "./views.js";
 
 const $ = (id) => document.getElementById(id);
-const QUEUE = /^[a-z0-9][a-z0-9_.-]{0,63}$/;
+const AGENT_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
 const page = {
   token: null,
   claims: null,
   closeStream: null,
+  watching: null, // the agent a supervisor watches, read-only (null: the token's own desk)
   state: emptyState(),
   filter: "all",
   pendingStatus: null,
@@ -61,23 +52,40 @@ function tell(effect) {
 
 // --- signing in and out ---------------------------------------------------------------
 
-function signIn(token) {
+/** Who the token acts as, and whose desk it opens: its own (an agent), or, read-only,
+ * the agent ``watched`` (a supervisor). Throws what is wrong. */
+function deskOf(claims, watched) {
+  const roles = Array.isArray(claims.roles) ? claims.roles : [];
+  if (watched && watched !== claims.sub) {
+    if (!roles.includes("supervisor")) {
+      throw new Error("Only a supervisor's token may watch another agent.");
+    }
+    if (!AGENT_ID.test(watched)) {
+      throw new Error(`"${watched}" is not an agent id.`);
+    }
+    return watched;
+  }
+  if (!roles.includes("agent")) {
+    const hint = roles.includes("supervisor") ? "; name the agent to watch" : "";
+    throw new Error(`This is not an agent's token (roles: ${roles.join(", ") || "none"})${hint}.`);
+  }
+  return null;
+}
+
+function signIn(token, watched) {
   const claims = claimsOf(token); // throws what is wrong with it
   if (expired(claims, Date.now())) {
     throw new Error("This token has expired; mint a new one.");
   }
-  const roles = Array.isArray(claims.roles) ? claims.roles : [];
-  if (!roles.includes("agent")) {
-    throw new Error(`This is not an agent's token (roles: ${roles.join(", ") || "none"}).`);
-  }
-  saveToken(token);
+  page.watching = deskOf(claims, watched);
+  saveToken(token, page.watching);
   page.token = token;
   page.claims = claims;
   page.state = emptyState();
-  page.state.agent.agent_id = claims.sub;
-  renderSession(claims);
+  page.state.agent.agent_id = page.watching || claims.sub;
+  renderSession(claims, page.watching);
   render();
-  page.closeStream = openStream(token, {
+  page.closeStream = openStream(token, page.watching, {
     state: renderConnection,
     snapshot(snapshot) {
       applySnapshot(page.state, snapshot);
@@ -100,7 +108,13 @@ function signOut(message) {
     page.closeStream();
   }
   forgetToken();
-  Object.assign(page, { token: null, claims: null, closeStream: null, pendingStatus: null });
+  Object.assign(page, {
+    token: null,
+    claims: null,
+    closeStream: null,
+    pendingStatus: null,
+    watching: null,
+  });
   page.state = emptyState();
   renderSession(null);
   renderConnection("signed-out");
@@ -117,7 +131,7 @@ async function streamRefused() {
   }
   try {
     const controller = new AbortController();
-    const answer = await fetch("/v1/desktop/events", {
+    const answer = await fetch(streamPath(page.watching), {
       headers: { Authorization: `Bearer ${page.token}` },
       signal: controller.signal,
     });
@@ -136,6 +150,7 @@ async function streamRefused() {
 $("sign-in-form").addEventListener("submit", (event) => {
   event.preventDefault();
   const token = $("token").value.trim();
+  const watched = $("watch").value.trim();
   $("token-error").textContent = "";
   if (!token) {
     $("token-error").textContent = "Paste a token first.";
@@ -143,7 +158,7 @@ $("sign-in-form").addEventListener("submit", (event) => {
     return;
   }
   try {
-    signIn(token);
+    signIn(token, watched);
   } catch (error) {
     $("token-error").textContent = error.message;
     $("token").focus();
@@ -152,136 +167,7 @@ $("sign-in-form").addEventListener("submit", (event) => {
 
 $("sign-out").addEventListener("click", () => signOut());
 
-// --- commands -----------------------------------------------------------------------------
-
-async function command(type, data, onFailure) {
-  try {
-    return await sendCommand(page.token, type, data);
-  } catch (error) {
-    if (error instanceof CommandError && error.status === 401) {
-      signOut("The gateway no longer takes this token: sign in again.");
-      return null;
-    }
-    notice(`Could not send ${type}: ${error.message}`);
-    if (onFailure) {
-      onFailure();
-    }
-    render();
-    return null;
-  }
-}
-
-function queues() {
-  const text = $("queues").value;
-  saveQueues(text);
-  return text
-    .split(/[\s,]+/)
-    .map((q) => q.trim())
-    .filter(Boolean);
-}
-
-function setStatus(status) {
-  const list = queues();
-  const bad = list.find((q) => !QUEUE.test(q));
-  if (bad) {
-    notice(`"${bad}" is not a queue name (lower-case letters, digits, _ . -).`);
-    $("queues").focus();
-    return;
-  }
-  const data = { status, queues: list };
-  if (status === "away") {
-    data.reason = $("away-reason").value;
-  }
-  page.pendingStatus = status;
-  render();
-  command("agent.status", data, () => {
-    page.pendingStatus = null;
-  });
-}
-
-for (const button of document.querySelectorAll(".status-button")) {
-  button.addEventListener("click", () => setStatus(button.dataset.status));
-}
-
-const OFFER_COMMANDS = {
-  accept: "offer.accept",
-  reject: "offer.reject",
-  dial: "outbound.dial",
-  skip: "outbound.skip",
-};
-const ITEM_COMMANDS = { hold: "item.hold", resume: "item.resume", end: "item.end" };
-
-function answerOffer(button, action) {
-  const offer = page.state.offers.get(button.dataset.offer);
-  if (!offer) {
-    return;
-  }
-  const data = { offer_id: offer.offer_id, work_item_id: offer.work_item_id };
-  const reason = button.closest(".offer")?.querySelector("[data-reason]")?.value.trim();
-  if ((action === "reject" || action === "skip") && reason) {
-    data.reason = reason;
-  }
-  offer.pending = true;
-  render();
-  command(OFFER_COMMANDS[action], data, () => {
-    offer.pending = false;
-  });
-}
-
-function actOnItem(action, workItemId) {
-  const row = page.state.rows.get(workItemId);
-  if (!row) {
-    return;
-  }
-  row.pending = true;
-  render();
-  command(ITEM_COMMANDS[action], { work_item_id: workItemId }, () => {
-    row.pending = false;
-  });
-}
-
-$("desk").addEventListener("click", (event) => {
-  const button = event.target.closest("button[data-action]");
-  if (!button || button.getAttribute("aria-disabled") === "true") {
-    return;
-  }
-  const action = button.dataset.action;
-  if (action in OFFER_COMMANDS) {
-    answerOffer(button, action);
-  } else if (action in ITEM_COMMANDS) {
-    actOnItem(action, button.dataset.item);
-  } else if (action === "wrapup") {
-    const form = [...document.querySelectorAll(".wrapup-form")].find(
-      (f) => f.dataset.item === button.dataset.item,
-    );
-    form?.querySelector("input[name=disposition]")?.focus();
-  }
-});
-
-$("wrapups").addEventListener("submit", (event) => {
-  event.preventDefault();
-  const form = event.target;
-  if (!form.reportValidity()) {
-    return;
-  }
-  const row = page.state.rows.get(form.dataset.item);
-  if (!row || row.pending || row.autoCompleting) {
-    return;
-  }
-  const data = {
-    work_item_id: row.work_item_id,
-    disposition_code: form.elements.disposition.value.trim(),
-  };
-  const notes = form.elements.notes.value.trim();
-  if (notes) {
-    data.notes = notes;
-  }
-  row.pending = true;
-  render();
-  command("item.complete", data, () => {
-    row.pending = false;
-  });
-});
+installActions(page, { render, signOut });
 
 for (const radio of document.querySelectorAll("input[name=filter]")) {
   radio.addEventListener("change", () => {
@@ -320,10 +206,10 @@ async function start() {
   if (queuesText !== null) {
     $("queues").value = queuesText;
   }
-  const token = savedToken();
+  const { token, watched } = savedToken();
   if (token) {
     try {
-      signIn(token);
+      signIn(token, watched);
       return;
     } catch (error) {
       signOut(error.message);

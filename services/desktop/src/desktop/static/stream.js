@@ -26,14 +26,19 @@ export const EVENT_TYPES = [
 
 const RETRY_MS = [1000, 2000, 5000, 10000, 30000];
 
+/** The stream's path: the token's own agent, or the agent a supervisor watches. */
+export function streamPath(watched) {
+  return watched ? `/v1/desktop/events?agent_id=${encodeURIComponent(watched)}` : "/v1/desktop/events";
+}
+
 /**
- * Opens the stream of the token's agent. ``on.snapshot(data)`` and ``on.event(type,
+ * Opens the stream of the token's agent (or of ``watched``, for a supervisor). ``on.snapshot(data)`` and ``on.event(type,
  * cloudEvent)`` get each message; ``on.state(s)`` is told "connecting", "connected" or
  * "reconnecting"; ``on.closed()`` when the gateway refused the stream: it answers (or
  * resolves to) false when the page gave up (a token the gateway will never take), else
  * the stream is opened anew after a pause. Returns a function that closes it for good.
  */
-export function openStream(token, on) {
+export function openStream(token, watched, on) {
   let source = null;
   let retries = 0;
   let timer = null;
@@ -52,7 +57,9 @@ export function openStream(token, on) {
       return;
     }
     on.state(retries ? "reconnecting" : "connecting");
-    source = new EventSource(`/v1/desktop/events?access_token=${encodeURIComponent(token)}`);
+    const path = streamPath(watched);
+    const joiner = path.includes("?") ? "&" : "?";
+    source = new EventSource(`${path}${joiner}access_token=${encodeURIComponent(token)}`);
     source.addEventListener("open", () => {
       retries = 0;
       on.state("connected");

@@ -198,8 +198,12 @@ export function renderConnection(connection) {
   $("stale").hidden = connection !== "reconnecting";
 }
 
-export function renderSession(claims) {
+export function renderSession(claims, watching) {
   $("who").textContent = claims ? claims.sub : "";
+  $("watching").hidden = !watching;
+  $("watched").textContent = watching || "";
+  document.body.dataset.mode = watching ? "watch" : "work";
+  $("status-title").textContent = watching ? "Status" : "My status";
   $("session").hidden = !claims;
   $("sign-in").hidden = Boolean(claims);
   $("desk").hidden = !claims;
