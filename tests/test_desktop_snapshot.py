@@ -288,3 +288,22 @@ async def test_the_snapshot_and_the_api_shape_the_same_records_alike() -> None:
         ("t-first", "2026-12-05"),
         ("t-due", "Today"),
     ]
+
+
+async def test_the_snapshot_carries_the_wrapup_deadlines_of_the_agents_items(
+    redis: Redis,
+) -> None:
+    agent, other = new_agent(), new_agent()
+    keys = Keys(TENANT)
+    ends = int((NOW + timedelta(seconds=95)).timestamp() * 1000)
+    mine, active, theirs = (f"w-{uuid.uuid4().hex[:8]}" for _ in range(3))
+    await redis.sadd(keys.agent_items(agent), mine, active, theirs)
+    wrapping = {"status": "wrap_up", "agent": agent, "wrapup_expires": ends}
+    await redis.hset(keys.router_item(mine), mapping=wrapping)
+    await redis.hset(keys.router_item(active), mapping={"status": "active", "agent": agent})
+    await redis.hset(keys.router_item(theirs), mapping={**wrapping, "agent": other})
+
+    snapshot = await Snapshots(redis, keys, lambda: NOW_MS).of(agent)
+
+    assert snapshot["wrapups"] == [{"work_item_id": mine, "expires_at": "2026-11-27T09:31:35.000Z"}]
+    assert snapshot["offers"] == []

@@ -112,8 +112,14 @@ PAGE_LOGIC = """async () => {
   m.applyEvent(s, "offer.made", ce(offer("of-3", "wi-2")));
   m.applyEvent(s, "offer.revoked", ce({offer_id: "of-2", work_item_id: "wi-2", agent_id: "a",
     reason: "expired"})); look("older offer revoked");
+  const reloaded = m.emptyState();  // a page reloaded during wrap-up counts down again
+  const ends = new Date(Date.now() + 90000).toISOString();
+  m.applySnapshot(reloaded, {now: new Date().toISOString(), agent: {agent_id: "a"}, offers: [],
+    wrapups: [{work_item_id: "wi-1", expires_at: ends}],
+    inbox: {outbound: [], items: [{...row, status: "wrap_up"}]}});
+  const wrapup = [reloaded.rows.get("wi-1").wrapupExpiresMs, Date.parse(ends)];
   const nowMs = Date.parse("2025-03-01T12:00:00Z");  // 07:00 in New York
-  return {seen, labels: [1, 2, 3, 5, 8, 7].map(f.priorityLabel),
+  return {seen, wrapup, labels: [1, 2, 3, 5, 8, 7].map(f.priorityLabel),
     badges: ["task", "callback", "review", "approval", "email", "chat", "call"].map(f.badgeOf),
     due: ["2025-03-01T11:00:00Z", "2025-03-02T04:59:00Z", "2025-03-02T05:00:00Z",
           "2025-03-03T06:00:00Z", "2025-03-04T06:00:00Z"].map((d) => f.dueLabel(d, nowMs)),
@@ -137,6 +143,8 @@ async def test_the_page_applies_repeated_and_late_events_once(page: Page) -> Non
         ["held late", "", ""],
         ["older offer revoked", "of-3", "wi-2:offered"],
     ]
+    expected_end, wrapup_end = found["wrapup"]
+    assert wrapup_end == expected_end
     assert found["labels"] == ["Critical", "High", "Medium", "Normal", "Low", "Priority 7"]
     assert found["badges"] == ["TASK", "CALLBACK", "REVIEW", "APPROVAL", "EMAIL", None, None]
     # in New York (the context's time zone), not UTC: 04:59Z on the 2nd is still the 1st

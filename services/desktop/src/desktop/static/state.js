@@ -97,6 +97,12 @@ export function applySnapshot(state, snapshot) {
       state.rows.set(view.work_item_id, row);
     }
   }
+  for (const wrapup of snapshot.wrapups || []) {
+    const row = state.rows.get(wrapup.work_item_id);
+    if (row && row.status === "wrap_up") {
+      row.wrapupExpiresMs = Date.parse(wrapup.expires_at);
+    }
+  }
 }
 
 function offerOfItem(state, workItemId) {
