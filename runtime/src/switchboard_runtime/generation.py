@@ -135,18 +135,25 @@ class GenerationWatch:
 
 class RefuseWhileStateLost:
     """ASGI middleware: while the store has lost its state, every request but health,
-    metrics and the API docs answers 503 ``redis_state_lost`` (a read would answer 404
-    for records that exist, a write would be refused by its script anyway)."""
+    metrics, the API docs and the service's ``pages`` answers 503 ``redis_state_lost``
+    (a read would answer 404 for records that exist, a write would be refused by its
+    script anyway). A page entry ending in ``/`` opens everything under it, any other
+    only itself (``"/"`` is the page, ``"/static/"`` its files)."""
 
     OPEN = ("/health", "/metrics", "/docs", "/openapi.json")
 
-    def __init__(self, app: ASGIApp, generation: Generation) -> None:
+    def __init__(self, app: ASGIApp, generation: Generation, pages: Sequence[str] = ()) -> None:
         self._app = app
         self._generation = generation
+        self._open = self.OPEN + tuple(p for p in pages if p.endswith("/") and p != "/")
+        self._exact = frozenset(p for p in pages if not p.endswith("/") or p == "/")
+
+    def _is_open(self, path: str) -> bool:
+        return path.startswith(self._open) or path in self._exact
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = str(scope.get("path", ""))
-        if scope["type"] != "http" or not self._generation.lost or path.startswith(self.OPEN):
+        if scope["type"] != "http" or not self._generation.lost or self._is_open(path):
             await self._app(scope, receive, send)
             return
         body = json.dumps(

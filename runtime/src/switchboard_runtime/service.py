@@ -262,11 +262,17 @@ async def _storage_unavailable(_request: Request, exc: Exception) -> JSONRespons
 
 
 def service_app(
-    runtime: ServiceRuntime, title: str, *, live_metrics: Sequence[LiveMetrics] = ()
+    runtime: ServiceRuntime,
+    title: str,
+    *,
+    live_metrics: Sequence[LiveMetrics] = (),
+    pages: Sequence[str] = (),
 ) -> FastAPI:
     """An ASGI app whose lifespan runs ``runtime``, with the health and metrics routes;
     a RedisError is a 503, and a 422 is always valid JSON (see ``validation_failed``).
-    ``live_metrics``: the service's own gauges, read from Redis at each scrape."""
+    ``live_metrics``: the service's own gauges, read from Redis at each scrape;
+    ``pages``: paths still served while the store has lost its state (see
+    RefuseWhileStateLost)."""
     app = FastAPI(title=title, version="0.1.0", lifespan=runtime.lifespan)
     live = [*runtime.live_metrics, *live_metrics]
 
@@ -276,7 +282,7 @@ def service_app(
     app.include_router(health_router(runtime.checks(), metrics_page))
     app.add_exception_handler(RedisError, _storage_unavailable)
     app.add_exception_handler(RequestValidationError, validation_failed)
-    app.add_middleware(RefuseWhileStateLost, generation=runtime.generation)
+    app.add_middleware(RefuseWhileStateLost, generation=runtime.generation, pages=pages)
     http_metrics = HttpMetrics()
     runtime.registry.register(http_metrics)
     app.add_middleware(ObservedRequests, metrics=http_metrics)  # outermost: sees all

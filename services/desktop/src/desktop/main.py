@@ -22,7 +22,7 @@ from desktop.handoff import HandOffStore
 from desktop.handoff_routes import include_handoff_routes
 from desktop.hub import Hub
 from desktop.log import Append, DesktopLog
-from desktop.page import include_page
+from desktop.page import PAGE_PATHS, include_page
 from desktop.snapshot import Snapshots
 from desktop.stream import Streams, stream_router
 
@@ -78,7 +78,8 @@ def create_app(settings: DesktopSettings, *, clock_ms: ClockMs = wall_clock_ms) 
     )
     snapshots = Snapshots(redis, keys, clock_ms)
     streams = Streams(redis, keys, hub, snapshots, heartbeat_s=settings.desktop_heartbeat_seconds)
-    app = service_app(runtime, "Switchboard desktop gateway")
+    # the page loads while the store is lost, and says it is reconnecting
+    app = service_app(runtime, "Switchboard desktop gateway", pages=PAGE_PATHS)
     install_auth(app, settings.auth_config())
     app.include_router(stream_router(streams))
     handoff = HandOffStore(redis, keys, generation, request_ttl=settings.idempotency_ttl_seconds)

@@ -22,6 +22,7 @@ from starlette.types import Scope
 from desktop.config import DesktopSettings
 
 STATIC = Path(__file__).parent / "static"
+PAGE_PATHS = ("/", "/static/", "/v1/desktop/config")  # what the page loads before its stream
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; connect-src 'self'; "
     "img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; "

@@ -3,8 +3,9 @@ service keep it now.
 
 Read-only, through the key builders: the router's agent hash (status and the reason of
 an away) and, among the items offered to or held by the agent, its live offers and its
-items in wrap-up, with their deadlines (so a reloaded page counts down again); and the agent's Inbox from the work item service's read model, read and
-shaped by the same code as ``GET /v1/agents/{agent_id}/inbox``
+items in wrap-up, with their deadlines (so a reloaded page counts down again); and the
+agent's Inbox from the work item service's read model, read and shaped by the same code
+as ``GET /v1/agents/{agent_id}/inbox``
 (:mod:`switchboard_runtime.inbox_read`, :func:`switchboard_schemas.inbox.build_inbox`),
 with every item (filter ``all``) and the due labels in UTC (a ``tz`` of the stream can
 come later). The server's ``now`` lets the page correct its clock; the due labels are as
@@ -92,14 +93,16 @@ class Snapshots:
 
 
 def is_live_offer(fields: Fields, agent: str) -> bool:
-    return fields["status"] == "offered" and fields["agent"] == agent and bool(
-        fields["offer_expires"]
+    return (
+        fields["status"] == "offered" and fields["agent"] == agent and bool(fields["offer_expires"])
     )
 
 
 def is_wrapup_of(fields: Fields, agent: str) -> bool:
-    return fields["status"] == "wrap_up" and fields["agent"] == agent and bool(
-        fields["wrapup_expires"]
+    return (
+        fields["status"] == "wrap_up"
+        and fields["agent"] == agent
+        and bool(fields["wrapup_expires"])
     )
 
 
