@@ -54,6 +54,7 @@ async def test_a_page_that_lost_the_network_reconnects_and_catches_up(
             link.mend()
             await expect(tab.locator("#connection")).to_have_text("Connected", timeout=WAIT_MS)
             await expect(status_of(tab)).to_have_text("Away — lunch", timeout=WAIT_MS)
+            await expect(tab.get_by_label("Away reason")).to_have_value("lunch")
             await expect(tab.locator("#stale")).to_be_hidden()
             await screenshot(tab, "8-reconnected")
         finally:

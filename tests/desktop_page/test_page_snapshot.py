@@ -80,7 +80,15 @@ async def test_a_snapshot_with_every_kind_of_work_reads_well(page: Page, agent_i
     ]
     inbox = {
         "outbound": [
-            inbox_row("wi-cb-new", "callback", "offered", "Grace — Billing", priority=2),
+            inbox_row(
+                "wi-cb-new",
+                "callback",
+                "offered",
+                "Grace — Billing",
+                priority=2,
+                customer_name="Grace",
+                customer_phone="+14155552671",
+            ),
             inbox_row("wi-cb-old", "callback", "active", "Alan — Refund", customer_name="Alan"),
         ],
         "items": [
@@ -113,11 +121,14 @@ async def test_a_snapshot_with_every_kind_of_work_reads_well(page: Page, agent_i
 
 async def see_every_kind_of_work(page: Page) -> None:
     await expect(status_of(page)).to_have_text("Away — lunch")
+    await expect(page.get_by_label("Away reason")).to_have_value("lunch")  # as confirmed
     await expect(page.locator("#offers > li")).to_have_count(2)
     outbound_offer = offer_of(page, "Grace — Billing")
     await expect(outbound_offer.get_by_role("button")).to_have_text(["Dial", "Skip"])
     await expect(offer_of(page, "Review").locator(".priority")).to_have_text("Critical")
     await expect(page.locator("#outbound-rows > tr")).to_have_count(2)
+    grace = page.locator("#outbound-rows > tr").filter(has_text="Grace — Billing")
+    await expect(grace.locator(".who")).to_have_text("Grace · +14155552671")
     await expect(page.locator("#item-rows > tr")).to_have_count(5)
     await expect(row_of(page, "Overdue one").locator(".due")).to_have_text("Overdue")
     await expect(row_of(page, "Chat").locator(".badge")).to_have_count(0)  # real-time: none

@@ -182,6 +182,12 @@ export function renderStatus(state, pending) {
   for (const button of document.querySelectorAll(".status-button")) {
     button.setAttribute("aria-pressed", String(button.dataset.status === state.agent.status));
   }
+  const reasons = $("away-reason");
+  const confirmed = state.agent.status === "away" ? state.agent.reason : null;
+  const offered = [...reasons.options].some((option) => option.value === confirmed);
+  if (offered && document.activeElement !== reasons && reasons.value !== confirmed) {
+    reasons.value = confirmed; // the reason the router confirmed, as another desk set it
+  }
 }
 
 const CONNECTION_TEXT = {
