@@ -298,10 +298,12 @@ async def test_the_snapshot_carries_the_wrapup_deadlines_of_the_agents_items(
     ends = int((NOW + timedelta(seconds=95)).timestamp() * 1000)
     mine, active, theirs = (f"w-{uuid.uuid4().hex[:8]}" for _ in range(3))
     await redis.sadd(keys.agent_items(agent), mine, active, theirs)
-    wrapping = {"status": "wrap_up", "agent": agent, "wrapup_expires": ends}
-    await redis.hset(keys.router_item(mine), mapping=wrapping)
+    for wid, holder in ((mine, agent), (theirs, other)):
+        await redis.hset(
+            keys.router_item(wid),
+            mapping={"status": "wrap_up", "agent": holder, "wrapup_expires": ends},
+        )
     await redis.hset(keys.router_item(active), mapping={"status": "active", "agent": agent})
-    await redis.hset(keys.router_item(theirs), mapping={**wrapping, "agent": other})
 
     snapshot = await Snapshots(redis, keys, lambda: NOW_MS).of(agent)
 

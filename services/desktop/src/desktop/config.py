@@ -27,6 +27,13 @@ class DesktopSettings(BatchSettings, AuthSettings):
     desktop_log_max: int = Field(
         2000, ge=10, le=100_000, description="Entries kept per agent for resuming, at most."
     )
+    desktop_streams_per_agent: int = Field(
+        5,
+        ge=1,
+        le=1000,
+        description="Open streams one agent may hold on one gateway replica (tabs, "
+        "supervisors watching it); past that a new one is answered 429.",
+    )
     desktop_away_reasons: Annotated[list[str], NoDecode] = Field(
         default_factory=lambda: ["break", "lunch", "meeting", "training"],
         description="Away reasons the page offers (comma-separated codes).",

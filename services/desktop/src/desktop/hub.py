@@ -50,6 +50,10 @@ class Hub:
     def streams(self) -> int:
         return sum(len(flags) for flags in self._open.values())
 
+    def streams_of(self, agent: str) -> int:
+        """The streams of ``agent`` open on this replica."""
+        return len(self._open.get(agent, ()))
+
     def wake(self, agent: str) -> None:
         for flag in self._open.get(agent, ()):
             flag.set()

@@ -77,7 +77,14 @@ def create_app(settings: DesktopSettings, *, clock_ms: ClockMs = wall_clock_ms) 
         clock_ms=clock_ms,
     )
     snapshots = Snapshots(redis, keys, clock_ms)
-    streams = Streams(redis, keys, hub, snapshots, heartbeat_s=settings.desktop_heartbeat_seconds)
+    streams = Streams(
+        redis,
+        keys,
+        hub,
+        snapshots,
+        heartbeat_s=settings.desktop_heartbeat_seconds,
+        per_agent=settings.desktop_streams_per_agent,
+    )
     # the page loads while the store is lost, and says it is reconnecting
     app = service_app(runtime, "Switchboard desktop gateway", pages=PAGE_PATHS)
     install_auth(app, settings.auth_config())

@@ -67,13 +67,30 @@ class Streams:
     """The messages of one agent's streams."""
 
     def __init__(
-        self, redis: Redis, keys: Keys, hub: Hub, snapshots: Snapshots, *, heartbeat_s: float
+        self,
+        redis: Redis,
+        keys: Keys,
+        hub: Hub,
+        snapshots: Snapshots,
+        *,
+        heartbeat_s: float,
+        per_agent: int,
     ) -> None:
         self._redis = redis
         self._keys = keys
         self._hub = hub
         self._snapshots = snapshots
         self._heartbeat_s = heartbeat_s
+        self._per_agent = per_agent
+
+    def admit(self, agent: str) -> None:
+        """Refuse (429) a stream past ``per_agent`` of one agent on this replica."""
+        if self._hub.streams_of(agent) >= self._per_agent:
+            raise HTTPException(
+                429,
+                f"agent {agent!r} has {self._per_agent} streams open on this gateway already "
+                "(DESKTOP_STREAMS_PER_AGENT): close one first",
+            )
 
     async def resume_point(self, agent: str, last_id: str | None) -> str | None:
         """Where a client that saw ``last_id`` goes on from, or None: it needs a snapshot
@@ -127,7 +144,11 @@ def stream_router(streams: Streams) -> APIRouter:
     @router.get(
         "/events",
         response_class=StreamingResponse,
-        responses={200: {"content": {"text/event-stream": {}}}, **AUTH_ERRORS},
+        responses={
+            200: {"content": {"text/event-stream": {}}},
+            429: {"description": "too many streams of this agent open on this gateway"},
+            **AUTH_ERRORS,
+        },
     )
     async def events(
         request: Request,
@@ -142,6 +163,7 @@ def stream_router(streams: Streams) -> APIRouter:
         header = request.headers.get("authorization", "")
         token = header[7:] if header[:7].lower() == "bearer " else access_token
         agent = whose(await caller_or_401(request, token), agent_id)
+        streams.admit(agent)
         log.info("desktop_stream_opened", agent_id=agent, resumed=last_event_id is not None)
         return StreamingResponse(
             streams.messages(agent, last_event_id),

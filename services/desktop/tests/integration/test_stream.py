@@ -18,7 +18,7 @@ from aiokafka import AIOKafkaProducer
 from desktop.config import DesktopSettings
 from desktop.main import create_app
 from desktop.stream import entry_key
-from switchboard_devtools.testing import Brokers, serving_ready
+from switchboard_devtools.testing import Brokers, eventually, serving_ready
 from switchboard_devtools.testing_auth import bearer, token
 from switchboard_schemas.topics import AGENT_EVENTS, WORKITEM_EVENTS
 
@@ -204,3 +204,24 @@ async def test_who_may_open_which_stream(gateway: httpx.AsyncClient) -> None:
     by_query = {"access_token": token("ada", ["agent"])}  # EventSource sets no headers
     async with stream(gateway, anonymous, **by_query) as sse:
         assert json.loads((await sse.next())["data"])["agent"]["agent_id"] == "ada"
+
+
+async def test_an_agent_may_hold_only_so_many_streams_on_one_gateway(brokers: Brokers) -> None:
+    limited = settings(brokers).model_copy(update={"desktop_streams_per_agent": 2})
+    ada = bearer(f"ada-{uuid.uuid4().hex[:6]}", ["agent"])
+    async with serving_ready(create_app(limited)) as http:
+        async with stream(http, ada) as first, stream(http, ada) as second:
+            await first.next()
+            await second.next()
+            refused = await http.get("/v1/desktop/events", headers=ada)
+            assert refused.status_code == 429
+            assert "DESKTOP_STREAMS_PER_AGENT" in refused.json()["detail"]
+            other = bearer("bo", ["agent"])
+            async with stream(http, other) as theirs:  # the limit is per agent
+                await theirs.next()
+
+        async def opens() -> bool:  # once the gateway has noticed the two closed
+            async with http.stream("GET", "/v1/desktop/events", headers=ada) as answer:
+                return answer.status_code == 200
+
+        assert await eventually(opens, timeout=10)  # closed ones count no more
