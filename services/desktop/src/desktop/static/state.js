@@ -273,6 +273,10 @@ const HANDLERS = {
   },
 };
 
+// the types the page applies: every type the gateway streams besides the snapshot
+// (docs/desktop.md; tests/desktop_page checks it against the gateway's log)
+export const HANDLED_TYPES = Object.keys(HANDLERS);
+
 const COMMAND_NAMES = {
   "agent.status": "Status change",
   "offer.accept": "Accept",

@@ -3,26 +3,10 @@
 // EventSource sets no headers, so the token goes as ?access_token=. After a network
 // error it reconnects by itself and sends Last-Event-ID, and the gateway goes on from
 // there. When it gives up (the gateway answered something other than a stream), a new
-// EventSource is opened after a pause; that one starts with a fresh snapshot.
+// EventSource is opened after a pause; that one starts with a fresh snapshot. It listens
+// for every type the state knows how to apply.
 
-// Every type the gateway streams besides the snapshot (docs/desktop.md).
-export const EVENT_TYPES = [
-  "offer.made",
-  "offer.revoked",
-  "item.cancelled",
-  "agent.status_changed",
-  "command.rejected",
-  "workitem.accepted",
-  "workitem.dialed",
-  "workitem.offer_rejected",
-  "workitem.skipped",
-  "workitem.held",
-  "workitem.resumed",
-  "workitem.wrapup_started",
-  "workitem.wrapup_expired",
-  "workitem.completed",
-  "workitem.cancelled",
-];
+import { HANDLED_TYPES } from "./state.js";
 
 const RETRY_MS = [1000, 2000, 5000, 10000, 30000];
 
@@ -87,7 +71,7 @@ export function openStream(token, watched, on) {
         on.snapshot(data);
       }
     });
-    for (const type of EVENT_TYPES) {
+    for (const type of HANDLED_TYPES) {
       source.addEventListener(type, (message) => {
         const event = parsed(message);
         if (event) {
