@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
@@ -175,6 +176,25 @@ class BatchSettings(CommonSettings):
         description="Longest the consumer waits to fill a batch; what has "
         "arrived is applied at once, so low load keeps low latency.",
     )
+
+
+class CallbackRequestSettings(BaseSettings):
+    """How the services that take callback requests (callback service, desktop gateway)
+    read their times (see switchboard_schemas.callback_rules)."""
+
+    model_config = SettingsConfigDict(env_prefix="", extra="ignore", case_sensitive=False)
+
+    callback_schedule_tolerance_seconds: float = Field(
+        5,
+        ge=0,
+        le=3600,
+        description="A scheduled_at at most this far in the past is accepted (clock skew) "
+        "and means as soon as possible.",
+    )
+
+    @property
+    def callback_schedule_tolerance(self) -> timedelta:
+        return timedelta(seconds=self.callback_schedule_tolerance_seconds)
 
 
 class AuthSettings(BaseSettings):

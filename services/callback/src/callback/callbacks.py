@@ -10,6 +10,7 @@ from datetime import datetime
 
 import structlog
 from switchboard_schemas.callback import RecordDialOutcome, RequestCallback
+from switchboard_schemas.callback_rules import request_errors
 from switchboard_schemas.envelope import CloudEvent, new_event, to_bytes
 from switchboard_schemas.topics import WORKITEM_EVENTS
 
@@ -29,7 +30,7 @@ from callback.context import (
     utc_now,
 )
 from callback.model import CallbackRecord, NewCallback
-from callback.rules import RetryPolicy, due_time, request_errors
+from callback.rules import RetryPolicy, due_time
 from callback.store import CallbackStore, Commit, CommitOutcome, Loaded
 from callback.transition import Emit, Transition
 

@@ -7,13 +7,13 @@ from typing import Annotated
 
 from pydantic import Field, field_validator
 from pydantic_settings import NoDecode
-from switchboard_runtime.settings import AuthSettings, DeadlineSettings
+from switchboard_runtime.settings import AuthSettings, CallbackRequestSettings, DeadlineSettings
 from switchboard_schemas.fields import QUEUE_PATTERN
 
 CODE = r"^[a-z0-9][a-z0-9_.-]{0,63}$"
 
 
-class CallbackSettings(DeadlineSettings, AuthSettings):
+class CallbackSettings(DeadlineSettings, AuthSettings, CallbackRequestSettings):
     """Environment variables of the callback service (besides the shared ones)."""
 
     callback_http_port: int = Field(8002, ge=1, le=65535, description="HTTP API port.")
@@ -32,13 +32,6 @@ class CallbackSettings(DeadlineSettings, AuthSettings):
         frozenset({"no_answer", "busy", "voicemail"}),
         description="Disposition codes that schedule another attempt (comma-separated); "
         "any other code completes the callback.",
-    )
-    callback_schedule_tolerance_seconds: float = Field(
-        5,
-        ge=0,
-        le=3600,
-        description="A scheduled_at at most this far in the past is accepted (clock skew) "
-        "and means as soon as possible.",
     )
     campaign_max_rows: int = Field(
         10_000, ge=1, le=1_000_000, description="Most contacts one campaign upload may hold."

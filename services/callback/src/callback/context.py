@@ -8,8 +8,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
+from switchboard_schemas.callback_rules import FieldError
+
 from callback.model import CallbackRecord, Source
-from callback.rules import FieldError, RetryPolicy
+from callback.rules import RetryPolicy
 
 Clock = Callable[[], datetime]
 IdFactory = Callable[[], str]

@@ -44,7 +44,7 @@ def policy_of(settings: CallbackSettings) -> Policy:
             retry_codes=settings.callback_retry_dispositions,
         ),
         default_queue=settings.callback_default_queue,
-        tolerance=timedelta(seconds=settings.callback_schedule_tolerance_seconds),
+        tolerance=settings.callback_schedule_tolerance,
         seen_ttl=settings.dedupe_ttl_seconds,
     )
 

@@ -9,10 +9,11 @@ from typing import Any, cast
 import pytest
 from callback.callbacks import Callbacks
 from callback.context import Policy, RequestContext, RequestRejected
-from callback.rules import RetryPolicy, due_time, request_errors
+from callback.rules import RetryPolicy, due_time
 from callback.store import CallbackStore, Commit, Loaded
 from callback.transition import due_member, window_member
 from switchboard_schemas.callback import RequestCallback
+from switchboard_schemas.callback_rules import request_errors
 
 NOW = datetime(2026, 11, 27, 9, 30, tzinfo=UTC)
 TOLERANCE = timedelta(seconds=5)

@@ -7,11 +7,11 @@ from typing import Annotated
 
 from pydantic import Field, field_validator
 from pydantic_settings import NoDecode
-from switchboard_runtime.settings import AuthSettings, BatchSettings
+from switchboard_runtime.settings import AuthSettings, BatchSettings, CallbackRequestSettings
 from switchboard_schemas.fields import CODE_PATTERN
 
 
-class DesktopSettings(BatchSettings, AuthSettings):
+class DesktopSettings(BatchSettings, AuthSettings, CallbackRequestSettings):
     """Environment variables of the desktop gateway (besides the shared ones)."""
 
     desktop_http_port: int = Field(8004, ge=1, le=65535, description="HTTP port (page and API).")

@@ -21,6 +21,7 @@ def include_handoff_routes(app: FastAPI, store: HandOffStore, settings: DesktopS
             store,
             tenant=settings.tenant_id,
             default_region=settings.default_phone_region,
+            schedule_tolerance=settings.callback_schedule_tolerance,
             max_body_bytes=limit,
         )
     )

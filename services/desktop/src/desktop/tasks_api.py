@@ -22,6 +22,7 @@ from switchboard_runtime.auth import Caller, Role, needs
 from switchboard_runtime.http import CorrelationId
 from switchboard_runtime.http_body import SCHEMA_REF, body_schema_defs
 from switchboard_schemas.callback import RequestCallback
+from switchboard_schemas.callback_rules import request_errors
 from switchboard_schemas.enums import WorkItemType
 from switchboard_schemas.topics import CALLBACK_COMMANDS, WORKITEM_COMMANDS
 from switchboard_schemas.workitem_request import WorkItemRequest
@@ -41,10 +42,6 @@ from desktop.handoff import HandOff, HandOffStore, Origin, derived_id, desktop_e
 BODY = "DesktopTask"
 CALLBACK_BODY = "CallbackTask"
 CALLBACK = WorkItemType.CALLBACK.value
-# The callback service's own rules (services/callback/src/callback/rules.py): a work
-# item id is "<callback id>-<attempt>", and a request's times must not have passed.
-MAX_CALLBACK_ID = 120
-SCHEDULE_TOLERANCE = timedelta(seconds=5)  # its CALLBACK_SCHEDULE_TOLERANCE_SECONDS
 Clock = Callable[[], datetime]
 TASKS = Depends(needs(Role.AGENT, Role.SUPERVISOR))
 
@@ -63,18 +60,12 @@ class TaskAccepted(BaseModel):
 def callback_errors(
     req: RequestCallback, now: datetime, tolerance: timedelta
 ) -> list[Mapping[str, Any]]:
-    """What the callback service would refuse in ``req`` at ``now`` (its times)."""
-    errors: list[Mapping[str, Any]] = []
-    if req.callback_id is not None and len(req.callback_id) > MAX_CALLBACK_ID:
-        msg = f"callback_id is longer than {MAX_CALLBACK_ID} characters"
-        errors.append({"type": "value_error", "loc": ("callback_id",), "msg": msg})
-    if req.scheduled_at is not None and req.scheduled_at < now - tolerance:
-        msg = "scheduled_at is in the past"
-        errors.append({"type": "past_time", "loc": ("scheduled_at",), "msg": msg})
-    if req.window_end is not None and req.window_end <= now:
-        msg = "window_end is not in the future"
-        errors.append({"type": "past_time", "loc": ("window_end",), "msg": msg})
-    return errors
+    """What the callback service would refuse in ``req`` at ``now`` (its own rules), as
+    the errors of a 422."""
+    return [
+        {"type": e.kind, "loc": (e.field,), "msg": e.message}
+        for e in request_errors(req, now, tolerance)
+    ]
 
 
 def task_body_defs() -> dict[str, Any]:
@@ -150,8 +141,8 @@ def task_router(
     tenant: str,
     default_region: str | None,
     max_body_bytes: int,
+    schedule_tolerance: timedelta,
     clock: Clock = utc_now,
-    schedule_tolerance: timedelta = SCHEDULE_TOLERANCE,
 ) -> APIRouter:
     router = APIRouter(prefix="/v1/desktop", tags=["desktop"])
     tasks = Tasks(default_region=default_region, clock=clock, tolerance=schedule_tolerance)

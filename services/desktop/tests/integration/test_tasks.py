@@ -10,10 +10,12 @@ from typing import Any
 
 import httpx
 import pytest
+from desktop.main import create_app
+from switchboard_devtools.testing import Brokers, serving_ready
 from switchboard_devtools.testing_auth import bearer
 from switchboard_schemas.topics import CALLBACK_COMMANDS, WORKITEM_COMMANDS
 
-from .conftest import TENANT, RunningDesktop, agent, keyed, new_agent
+from .conftest import TENANT, RunningDesktop, agent, desktop_settings, keyed, new_agent
 
 pytestmark = pytest.mark.integration
 
@@ -143,3 +145,15 @@ async def test_only_agents_and_supervisors_create_tasks(desktop: RunningDesktop)
     assert nobody.status_code == 401
     assert ivr.status_code == 403
     assert ivr.json() == {"detail": "this needs the role agent or supervisor"}
+
+
+async def test_the_gateway_takes_the_callback_services_schedule_tolerance(
+    brokers: Brokers,
+) -> None:
+    settings = desktop_settings(brokers, callback_schedule_tolerance_seconds=120)
+    a_minute_ago = (datetime.now(UTC) - timedelta(minutes=1)).isoformat()
+    async with serving_ready(create_app(settings)) as http:
+        lenient = await http.post(
+            PATH, json={**CALLBACK, "scheduled_at": a_minute_ago}, headers=agent(new_agent())
+        )
+    assert lenient.status_code == 202, lenient.text  # as soon as possible, not refused

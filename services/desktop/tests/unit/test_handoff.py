@@ -10,12 +10,13 @@ from typing import Any
 import pytest
 from desktop.commands_api import as_agent, model_of
 from desktop.handoff import Origin, derived_id, fingerprint
-from desktop.tasks_api import SCHEDULE_TOLERANCE, Tasks
+from desktop.tasks_api import Tasks
 from fastapi import HTTPException
 from fastapi.exceptions import RequestValidationError
 from switchboard_schemas.agent import HoldItem
 from switchboard_schemas.topics import CALLBACK_COMMANDS, WORKITEM_COMMANDS
 
+SCHEDULE_TOLERANCE = timedelta(seconds=5)
 NOW = datetime(2030, 5, 1, 12, 0, tzinfo=UTC)
 ORIGIN = Origin("ada", "form-1", "default", "corr-1")
 
