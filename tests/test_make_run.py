@@ -212,6 +212,8 @@ def test_make_run_on_embedded_brokers_with_an_outside_kafka_client(
         lambda: re.search(r"integration\s+ivr\s+(\S+)", launched.text()), 30, "tokens printed"
     )
     assert (launched.run_dir / "env").stat().st_mode & 0o077 == 0, "the secret is the user's"
+    desk = f"agent desktop: http://127.0.0.1:{launched.ports['DESKTOP_HTTP_PORT']}/"
+    wait(lambda: desk in launched.text(), 30, "the desktop's address printed")
     task = {"type": "task", "description": "from the tour"}
     with pytest.raises(urllib.error.HTTPError, match="401"):
         post_json(launched.ports["WORKITEM_HTTP_PORT"], "/v1/workitems", task, "not-a-token")

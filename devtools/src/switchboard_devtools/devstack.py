@@ -196,6 +196,8 @@ def run() -> int:
         code = 0
         if _wait_ready(services, stop):
             _print_tokens(auth)
+            desk = next(spec for spec in SERVICES if spec.name == "desktop")
+            _say(f"agent desktop: http://127.0.0.1:{desk.port()}/ (sign in with a token above)")
             _say("all services ready; Ctrl-C stops everything")
         while not stop.is_set() and code == 0:
             for spec, proc in services:
