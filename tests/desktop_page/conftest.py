@@ -4,6 +4,7 @@ browser per module, a desktop gateway on the stack of tests/conftest.py, a fresh
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ from desktop.config import DesktopSettings
 from desktop.main import create_app as create_desktop
 from playwright.async_api import (
     Browser,
+    ConsoleMessage,
     Page,
     async_playwright,
 )
@@ -57,9 +59,20 @@ async def gateway(stack: Stack, e2e_env: dict[str, Any]) -> AsyncIterator[httpx.
         yield http
 
 
+# Chromium logs each answer of 400 or more, and each request that failed, as a console
+# error: a test marked ``refusals`` asks for these (401, 422, a request cut off)
+REFUSED = re.compile(
+    r"^Failed to load resource: (the server responded with a status of (401|422)\b|net::ERR_FAILED)"
+)
+
+
 @pytest_asyncio.fixture
-async def page(browser: Browser, gateway: httpx.AsyncClient) -> AsyncIterator[Page]:
-    """A fresh tab (its own sessionStorage) on the gateway; fails on any script error."""
+async def page(
+    browser: Browser, gateway: httpx.AsyncClient, request: pytest.FixtureRequest
+) -> AsyncIterator[Page]:
+    """A fresh tab (its own sessionStorage) on the gateway; fails on any script error
+    (but, in a test marked ``refusals``, on no console line of a refusal it provoked)."""
+    allowed = REFUSED if request.node.get_closest_marker("refusals") else None
     context = await browser.new_context(
         base_url=str(gateway.base_url),
         timezone_id=TIMEZONE,
@@ -69,10 +82,12 @@ async def page(browser: Browser, gateway: httpx.AsyncClient) -> AsyncIterator[Pa
     tab = await context.new_page()
     problems: list[str] = []
     tab.on("pageerror", lambda error: problems.append(f"page error: {error}"))
-    tab.on(
-        "console",
-        lambda m: problems.append(f"console: {m.text}") if m.type == "error" else None,
-    )
+
+    def console(message: ConsoleMessage) -> None:
+        if message.type == "error" and not (allowed and allowed.match(message.text)):
+            problems.append(f"console: {message.text}")
+
+    tab.on("console", console)
     yield tab
     await context.close()
     assert not problems, problems

@@ -5,8 +5,6 @@ import { badge, busy, countdown, el, priorityTag, syncList } from "./dom.js";
 import { ACTION_LABELS, agentStatusLabel, channelLabel, readable, subjectOf } from "./format.js";
 import { sortedRows } from "./inbox_view.js";
 
-export { el } from "./dom.js"; // for task_form.js
-
 const $ = (id) => document.getElementById(id);
 
 // --- offers ---------------------------------------------------------------------------
@@ -236,8 +234,9 @@ export function announce(text) {
   }, 50);
 }
 
-export function notice(text, ms = 6000) {
-  const item = el("p", { class: "notice" }, text);
+/** A notice shown for a while: "alert" (something went wrong) or "ok" (it worked). */
+export function notice(text, tone = "alert", ms = 6000) {
+  const item = el("p", { class: `notice notice-${tone}` }, text);
   $("notices").append(item);
   setTimeout(() => item.remove(), ms);
 }
