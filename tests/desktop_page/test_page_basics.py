@@ -21,7 +21,6 @@ import re
 
 import httpx
 import pytest
-from desktop.log import ITEM_STEPS
 from playwright.async_api import (
     Browser,
     Page,
@@ -29,7 +28,7 @@ from playwright.async_api import (
 )
 from switchboard_devtools.testing_auth import token
 from switchboard_runtime.auth import issue_token
-from switchboard_schemas.registry import AGENT_EVENT_MODELS
+from switchboard_schemas.registry import AGENT_EVENT_MODELS, AGENT_ITEM_STEPS
 
 from .pagekit import (
     STATIC,
@@ -134,7 +133,7 @@ PAGE_LOGIC = """async () => {
 async def test_the_page_applies_every_type_the_gateway_logs_for_an_agent(page: Page) -> None:
     await page.goto("/")
     handled = await page.evaluate('async () => (await import("/static/state.js")).HANDLED_TYPES')
-    logged = [*AGENT_EVENT_MODELS, *ITEM_STEPS]
+    logged = [*AGENT_EVENT_MODELS, *AGENT_ITEM_STEPS]
     assert sorted(handled) == sorted(logged)
 
 

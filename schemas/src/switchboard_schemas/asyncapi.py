@@ -2,7 +2,7 @@
 
     python -m switchboard_schemas.asyncapi OUT_DIR     (``make asyncapi``)
 
-writes ``<service>.asyncapi.json`` for workitem, router and callback. Every message is a
+writes ``<service>.asyncapi.json`` for workitem, router, callback and desktop. Every message is a
 CloudEvent in structured JSON mode whose ``data`` follows the type's model.
 """
 
@@ -18,7 +18,7 @@ from pydantic import BaseModel
 
 from switchboard_schemas import topics
 from switchboard_schemas.envelope import CONTENT_TYPE
-from switchboard_schemas.registry import MODELS_BY_TOPIC
+from switchboard_schemas.registry import AGENT_ITEM_STEPS, MODELS_BY_TOPIC
 
 Flow = Mapping[str, list[str]]  # topic -> CloudEvents types
 
@@ -78,6 +78,19 @@ SERVICES: dict[str, dict[str, Flow]] = {
                 "workitem.cancel_requested",
                 *(t for t in MODELS_BY_TOPIC[topics.WORKITEM_EVENTS] if t.startswith("callback.")),
             ],
+        },
+    },
+    # the gateway of people: what it logs for each agent's stream, what the agents'
+    # commands and the Create Task form become
+    "desktop": {
+        "receive": {
+            topics.AGENT_EVENTS: list(MODELS_BY_TOPIC[topics.AGENT_EVENTS]),
+            topics.WORKITEM_EVENTS: list(AGENT_ITEM_STEPS),
+        },
+        "send": {
+            topics.AGENT_COMMANDS: list(MODELS_BY_TOPIC[topics.AGENT_COMMANDS]),
+            topics.WORKITEM_COMMANDS: ["workitem.create"],
+            topics.CALLBACK_COMMANDS: ["callback.request"],
         },
     },
 }

@@ -110,6 +110,21 @@ AGENT_EVENT_MODELS = _by_type(
     OfferMade, OfferRevoked, ItemCancelled, AgentStatusChanged, CommandRejected
 )
 
+# the steps of an item an agent's desktop follows on workitem.events (its Inbox rows come
+# and go and change status): the desktop gateway logs these for the agent they name
+AGENT_ITEM_STEPS = (
+    "workitem.accepted",
+    "workitem.dialed",
+    "workitem.offer_rejected",
+    "workitem.skipped",
+    "workitem.held",
+    "workitem.resumed",
+    "workitem.wrapup_started",
+    "workitem.wrapup_expired",
+    "workitem.completed",
+    "workitem.cancelled",
+)
+
 MODELS_BY_TOPIC: Mapping[str, ModelMap] = MappingProxyType(
     {
         topics.WORKITEM_COMMANDS: WORKITEM_COMMAND_MODELS,

@@ -24,25 +24,14 @@ from switchboard_runtime.dispatch import On
 from switchboard_runtime.lua import lua_files
 from switchboard_runtime.redis_keys import Keys
 from switchboard_schemas.envelope import CloudEvent
-from switchboard_schemas.registry import AGENT_EVENT_MODELS, WORKITEM_EVENT_MODELS
+from switchboard_schemas.registry import (
+    AGENT_EVENT_MODELS,
+    AGENT_ITEM_STEPS,
+    WORKITEM_EVENT_MODELS,
+)
 from switchboard_schemas.topics import AGENT_EVENTS, WORKITEM_EVENTS
 
 from desktop.hub import NEWS_SEPARATOR
-
-# the item steps an agent's page follows: its Inbox rows come and go and change status
-ITEM_STEPS = (
-    "workitem.accepted",
-    "workitem.dialed",
-    "workitem.offer_rejected",
-    "workitem.skipped",
-    "workitem.held",
-    "workitem.resumed",
-    "workitem.wrapup_started",
-    "workitem.wrapup_expired",
-    "workitem.completed",
-    "workitem.cancelled",
-)
-
 
 NOT_FOR_AN_AGENT = "not_for_an_agent"
 
@@ -80,7 +69,7 @@ class DesktopLog:
     def plans(self) -> Mapping[str, Mapping[str, On[Append]]]:
         """What the gateway's consumer makes of each topic's types (others it skips)."""
         agent = {t: On(model, self.plan) for t, model in AGENT_EVENT_MODELS.items()}
-        items = {t: On(WORKITEM_EVENT_MODELS[t], self.plan) for t in ITEM_STEPS}
+        items = {t: On(WORKITEM_EVENT_MODELS[t], self.plan) for t in AGENT_ITEM_STEPS}
         return {AGENT_EVENTS: agent, WORKITEM_EVENTS: items}
 
     def plan(self, event: CloudEvent, payload: BaseModel) -> Append:
