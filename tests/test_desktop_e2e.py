@@ -121,3 +121,53 @@ async def test_a_stream_cut_for_30_s_while_offers_are_made_resumes_with_each_mis
     assert [m["data"]["id"] for m in got] == missed
     offered = {m["data"]["data"]["work_item_id"] for m in got if m["event"] == "offer.made"}
     assert offered == {item["work_item_id"] for item in made}
+
+
+async def command(
+    desktop: httpx.AsyncClient, agent: str, ce_type: str, data: dict[str, Any]
+) -> httpx.Response:
+    body = {"type": ce_type, "data": data}
+    return await desktop.post("/v1/desktop/commands", json=body, headers=bearer(agent, ["agent"]))
+
+
+async def test_another_agents_token_cannot_accept_hold_or_complete_an_agents_work(
+    stack: Stack, desktop: httpx.AsyncClient, queue: str, agent_id: str
+) -> None:
+    intruder = f"{agent_id}-b"
+    await stack.agent_available(agent_id, queue)
+    async with (
+        desktop.stream("GET", "/v1/desktop/events", headers=bearer(agent_id, ["agent"])) as a,
+        desktop.stream("GET", "/v1/desktop/events", headers=bearer(intruder, ["agent"])) as b,
+    ):
+        theirs, mine = messages(a), messages(b)
+        await next_of(theirs, "snapshot")
+        await next_of(mine, "snapshot")
+        item = await stack.create(type="task", queue=queue, description="Only for A")
+        offer = (await next_of(theirs, "offer.made"))["data"]["data"]
+        ids = {"offer_id": offer["offer_id"], "work_item_id": item["work_item_id"]}
+        # naming A in the body: refused at the gateway, nothing published
+        as_a = await command(desktop, intruder, "offer.accept", {**ids, "agent_id": agent_id})
+        assert as_a.status_code == 403
+        accepted = await command(desktop, agent_id, "offer.accept", ids)
+        assert accepted.status_code == 202, accepted.text
+        await next_of(theirs, "workitem.accepted")
+        # as itself: handed on, and the router refuses each, on B's stream only
+        wid = {"work_item_id": item["work_item_id"]}
+        tries = [
+            ("offer.accept", ids),
+            ("item.hold", wid),
+            ("item.end", wid),
+            ("item.complete", {**wid, "disposition_code": "resolved"}),
+        ]
+        for ce_type, data in tries:
+            answer = await command(desktop, intruder, ce_type, data)
+            assert answer.status_code == 202, answer.text
+            rejected = (await next_of(mine, "command.rejected"))["data"]["data"]
+            assert (rejected["command_id"], rejected["command_type"]) == (
+                answer.json()["command_id"],
+                ce_type,
+            )
+        with pytest.raises(TimeoutError):
+            await next_of(theirs, "command.rejected", timeout=2)  # A was told nothing
+    record = (await stack.http.get(f"/v1/workitems/{item['work_item_id']}")).json()
+    assert (record["status"], record["agent_id"]) == ("active", agent_id)
