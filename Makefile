@@ -45,8 +45,20 @@ format: install
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
+# The whole suite (embedded Tansu + Valkey unless brokers are given), then the services'
+# and the runtime's broker-facing tests again on Debian's Redis 7 (redis-server): skipped
+# with a reason where it is missing, a failure under CI.
+REDIS_LEG := runtime/tests services
 test: lint
 	env -u VIRTUAL_ENV $(PY) -m pytest
+	@if command -v redis-server >/dev/null; then \
+		echo "== the Redis 7 leg: $(REDIS_LEG), integration tests, on redis-server"; \
+		env -u VIRTUAL_ENV SWITCHBOARD_REDIS_SERVER=redis $(PY) -m pytest -m integration $(REDIS_LEG); \
+	elif [ -n "$$CI" ]; then \
+		echo "redis-server is missing (apt-get install redis-server); CI runs the Redis 7 leg"; exit 1; \
+	else \
+		echo "== the Redis 7 leg did not run: redis-server is missing (apt-get install redis-server)"; \
+	fi
 
 unit: install
 	$(PY) -m pytest -m "not integration"

