@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 import structlog
 from aiokafka import AIOKafkaProducer
@@ -66,11 +66,26 @@ class Worker(Protocol):
     def stop(self) -> None: ...
 
 
+def redis_access(settings: CommonSettings) -> dict[str, Any]:
+    """Who the service is to Redis and which CA it trusts (those set of REDIS_USERNAME,
+    REDIS_PASSWORD, REDIS_TLS_CA_FILE), as redis-py connection arguments."""
+    access: dict[str, Any] = {}
+    if settings.redis_username:
+        access["username"] = settings.redis_username
+    if settings.redis_password:
+        access["password"] = settings.redis_password.get_secret_value()
+    if settings.redis_tls_ca_file:
+        access["ssl_ca_certs"] = settings.redis_tls_ca_file
+    return access
+
+
 def redis_client(settings: CommonSettings) -> Redis:
     """A Redis client for the service (connects lazily, on first use). A burst past
-    REDIS_MAX_CONNECTIONS waits (up to REDIS_POOL_TIMEOUT_SECONDS) for a free connection."""
+    REDIS_MAX_CONNECTIONS waits (up to REDIS_POOL_TIMEOUT_SECONDS) for a free connection.
+    A ``rediss://`` URL speaks TLS, checking the server's certificate."""
     pool = BlockingConnectionPool.from_url(
         settings.redis_url,
+        **redis_access(settings),
         max_connections=settings.redis_max_connections,
         timeout=settings.redis_pool_timeout_seconds,
         socket_timeout=5,
@@ -137,7 +152,10 @@ class ServiceRuntime:
                 await self._connect_once()
                 break
             except Exception as exc:
-                log.warning("startup_waiting_for_brokers", error=repr(exc), backoff_s=backoff)
+                # the message, not only the type: it says why (a refused password, a
+                # certificate not trusted, a broker not there)
+                why = f"{type(exc).__name__}: {exc}"
+                log.warning("startup_waiting_for_brokers", error=why, backoff_s=backoff)
                 await self._close_producer()
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 5.0)

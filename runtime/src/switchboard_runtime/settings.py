@@ -21,7 +21,18 @@ class CommonSettings(BaseSettings):
     kafka_bootstrap_servers: str = Field(
         "127.0.0.1:9092", description="Comma-separated Kafka bootstrap servers."
     )
-    redis_url: str = Field("redis://127.0.0.1:6379/0", description="Redis (or Valkey) URL.")
+    redis_url: str = Field(
+        "redis://127.0.0.1:6379/0", description="Redis (or Valkey) URL; rediss:// for TLS."
+    )
+    redis_username: str | None = Field(
+        None, description="Redis ACL user (or in REDIS_URL as rediss://user:password@host)."
+    )
+    redis_password: SecretStr | None = Field(None, description="Password of REDIS_USERNAME.")
+    redis_tls_ca_file: str | None = Field(
+        None,
+        description="CA certificate (PEM) that signed the server's certificate, for a "
+        "rediss:// URL; unset: the system's trusted CAs.",
+    )
     redis_max_connections: int = Field(
         100,
         ge=1,
