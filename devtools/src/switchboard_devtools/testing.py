@@ -3,7 +3,8 @@
 Brokers, in order of preference: those named by ``KAFKA_BOOTSTRAP_SERVERS`` /
 ``REDIS_URL``; else testcontainers (Kafka in KRaft mode, Redis) when a Docker engine
 answers; else the embedded Tansu + Valkey on free ports. ``SWITCHBOARD_TEST_BROKERS``
-= ``embedded`` or ``containers`` forces a choice.
+= ``embedded``, ``containers`` or ``apache`` (Apache Kafka from Maven Central, with the
+embedded Valkey) forces a choice.
 """
 
 from __future__ import annotations
@@ -88,6 +89,11 @@ def _choose(stack: contextlib.ExitStack) -> Brokers:
         kafka_c, redis_c = _containers(stack)
         return Brokers(kafka or kafka_c, redis or redis_c, "testcontainers")
     embedded = stack.enter_context(EmbeddedStack())
+    if choice == "apache":  # Apache Kafka from Maven Central (one KRaft node)
+        from switchboard_devtools.apache_kafka import ApacheKafka  # noqa: PLC0415
+
+        apache = stack.enter_context(ApacheKafka())
+        return Brokers(kafka or apache.start(), redis or embedded.start_redis(), "apache")
     return Brokers(kafka or embedded.start_kafka(), redis or embedded.start_redis(), "embedded")
 
 
