@@ -3,7 +3,7 @@ aiokafka record becomes the pipeline's ``SourceRecord``."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import cast
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -31,6 +31,19 @@ async def _nothing_to_finish() -> None:
     """Each record is committed as soon as it is handled: nothing is left to finish."""
 
 
+def partition_listener(
+    settle: Callable[[], Awaitable[None]], gaps: OffsetGaps, watermarks: Watermarks | None
+) -> FinishBeforeRevoke:
+    """What a consumer does as partitions move: ``settle`` before they go, and the gap
+    tracker (and the deadline ``watermarks``, if any) told of those revoked and assigned."""
+    revoked: list[Partitions] = [gaps.forget]
+    assigned: list[Partitions] = [gaps.forget]
+    if watermarks is not None:
+        revoked.append(watermarks.revoked)
+        assigned.append(watermarks.assigned)
+    return FinishBeforeRevoke(settle, revoked=revoked, assigned=assigned)
+
+
 def subscribe_per_topic(
     broker: KafkaBroker,
     pipelines: Mapping[str, CommandPipeline],
@@ -47,12 +60,7 @@ def subscribe_per_topic(
     consumer owns and every record it handled. Returns the consumer (None until it runs).
     """
     gaps = OffsetGaps()
-    revoked: list[Partitions] = [gaps.forget]
-    assigned: list[Partitions] = [gaps.forget]
-    if watermarks is not None:
-        revoked.append(watermarks.revoked)
-        assigned.append(watermarks.assigned)
-    listener = FinishBeforeRevoke(_nothing_to_finish, revoked=revoked, assigned=assigned)
+    listener = partition_listener(_nothing_to_finish, gaps, watermarks)
     subscriber = broker.subscriber(
         *pipelines,
         group_id=group_id,

@@ -14,8 +14,8 @@ from faststream.kafka.annotations import KafkaMessage
 
 from switchboard_runtime.batch import BatchPipeline
 from switchboard_runtime.clock import wall_clock_ms
-from switchboard_runtime.commits import FinishBeforeRevoke, OffsetCommitter, Partitions
-from switchboard_runtime.consume import source_record
+from switchboard_runtime.commits import OffsetCommitter
+from switchboard_runtime.consume import partition_listener, source_record
 from switchboard_runtime.gaps import OffsetGaps
 from switchboard_runtime.settings import BatchSettings
 from switchboard_runtime.watermarks import Watermarks
@@ -90,12 +90,7 @@ def subscribe_batches(
         await committer.flush()
 
     gaps = OffsetGaps(wall_clock_ms)
-    revoked: list[Partitions] = [gaps.forget]
-    assigned: list[Partitions] = [gaps.forget]
-    if watermarks is not None:
-        revoked.append(watermarks.revoked)
-        assigned.append(watermarks.assigned)
-    listener = FinishBeforeRevoke(settle, revoked=revoked, assigned=assigned)
+    listener = partition_listener(settle, gaps, watermarks)
     subscriber = broker.subscriber(
         *topics,
         group_id=group_id,

@@ -11,6 +11,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from switchboard_runtime.auth import AuthConfig
 
 MIN_SECRET_CHARS = 32
+MAX_GC_THRESHOLD = 10_000_000
 
 
 class CommonSettings(BaseSettings):
@@ -143,9 +144,12 @@ class CommonSettings(BaseSettings):
     def _three_counts(cls, value: object) -> object:
         if isinstance(value, str):
             parts = [part.strip() for part in value.split(",")]
-            if len(parts) != 3 or not all(part.isdigit() for part in parts):
+            if len(parts) != 3 or not all(part.isdigit() and len(part) <= 9 for part in parts):
                 raise ValueError(f"three whole numbers, e.g. 20000,50,100 (not {value!r})")
-            return tuple(int(part) for part in parts)
+            value = tuple(int(part) for part in parts)
+        if isinstance(value, tuple) and not all(1 <= n <= MAX_GC_THRESHOLD for n in value):
+            # 0 would switch collection off: cycles would pile up without bound
+            raise ValueError(f"each threshold from 1 to {MAX_GC_THRESHOLD:,} (not {value!r})")
         return value
 
     @property

@@ -88,7 +88,7 @@ def test_gc_thresholds_are_three_counts(monkeypatch: pytest.MonkeyPatch) -> None
     assert CommonSettings().gc_thresholds == (20_000, 50, 100)
     monkeypatch.setenv("GC_THRESHOLDS", "700, 10, 10")
     assert CommonSettings().gc_thresholds == (700, 10, 10)
-    for wrong in ("700,10", "a,b,c", "-1,10,10"):
+    for wrong in ("700,10", "a,b,c", "-1,10,10", "0,10,10", "20000,50,99999999999999999999"):
         monkeypatch.setenv("GC_THRESHOLDS", wrong)
         with pytest.raises(ValidationError, match="gc_thresholds"):
             CommonSettings()
