@@ -8,6 +8,7 @@ import time
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from switchboard_runtime.kafka import topic_partitions
 
 from bench.common import percentile, producer, tail_consumer, wall_ms
 from bench.procs import _run
@@ -34,10 +35,8 @@ async def _forward(bootstrap: str, source: str, target: str, n: int) -> float:
     await consumer.start()
     kafka = await producer(bootstrap)
     try:
-        parts = [
-            TopicPartition(source, p)
-            for p in sorted(consumer.partitions_for_topic(source) or set())
-        ]
+        known = await topic_partitions(bootstrap, [source])
+        parts = [TopicPartition(source, p) for p in known.get(source, [])]
         consumer.assign(parts)
         await consumer.seek_to_beginning(*parts)
         forwarded, start = 0, time.perf_counter()

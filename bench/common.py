@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from switchboard_runtime.kafka import topic_partitions
 
 
 def now_iso() -> str:
@@ -93,8 +94,8 @@ async def tail_consumer(bootstrap: str, topic: str) -> AIOKafkaConsumer:
         max_partition_fetch_bytes=4 * 1024 * 1024,
     )
     await consumer.start()
-    partitions = consumer.partitions_for_topic(topic) or set()
-    assigned = [TopicPartition(topic, p) for p in sorted(partitions)]
+    partitions = (await topic_partitions(bootstrap, [topic])).get(topic, [])
+    assigned = [TopicPartition(topic, p) for p in partitions]
     consumer.assign(assigned)
     await consumer.seek_to_end(*assigned)
     for tp in assigned:

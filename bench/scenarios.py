@@ -14,6 +14,7 @@ from redis import Redis as SyncRedis
 from redis.asyncio import Redis
 from router.scripts import RouterScripts, Timing
 from switchboard_runtime.atomic import FixedGeneration
+from switchboard_runtime.kafka import topic_partitions
 from switchboard_runtime.redis_keys import Keys
 from switchboard_schemas.topics import AGENT_COMMANDS, WORKITEM_EVENTS
 
@@ -259,11 +260,8 @@ async def _lag(run: Run) -> int:
     await consumer.start()
     redis = Redis.from_url(run.brokers.redis)
     try:
-        parts = [
-            TopicPartition(topic, p)
-            for topic in (WORKITEM_EVENTS, AGENT_COMMANDS)
-            for p in sorted(consumer.partitions_for_topic(topic) or set())
-        ]
+        known = await topic_partitions(run.brokers.kafka, [WORKITEM_EVENTS, AGENT_COMMANDS])
+        parts = [TopicPartition(topic, p) for topic, ids in known.items() for p in ids]
         ends = await consumer.end_offsets(parts)
         behind = 0
         for tp in parts:

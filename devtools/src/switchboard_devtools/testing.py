@@ -14,6 +14,7 @@ import contextlib
 import functools
 import json
 import os
+import shutil
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
@@ -26,7 +27,9 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.structs import ConsumerRecord
 from fastapi import FastAPI
 from switchboard_runtime.gaps import OffsetGaps
+from switchboard_runtime.kafka import topic_partitions
 
+from switchboard_devtools.apache_kafka_fetch import KAFKA_VERSION, missing_tools
 from switchboard_devtools.embedded import EmbeddedStack, free_port
 from switchboard_devtools.testing_auth import bearer
 
@@ -62,6 +65,27 @@ def _containers(stack: contextlib.ExitStack) -> tuple[str, str]:
     return str(kafka.get_bootstrap_server()), f"redis://{host}:{port}/0"
 
 
+def apache_kafka_version() -> str:
+    """The Kafka release the Apache Kafka tests run: SWITCHBOARD_APACHE_KAFKA_VERSION
+    (how the pinned KAFKA_VERSION was chosen; each version's jars are cached apart)."""
+    return os.environ.get("SWITCHBOARD_APACHE_KAFKA_VERSION") or KAFKA_VERSION
+
+
+def require_java_and_maven(version: str = KAFKA_VERSION, fetching: bool = False) -> None:
+    """A skip (a failure under CI) when java, or mvn before the first fetch, is missing."""
+    missing = missing_tools(version)
+    if fetching and "mvn" not in missing and shutil.which("mvn") is None:
+        missing.append("mvn")
+    if missing:
+        why = (
+            f"{' and '.join(missing)} not on PATH: Apache Kafka runs from Maven Central's "
+            "jars (apt-get install openjdk-17-jre-headless maven)"
+        )
+        if os.environ.get("CI"):
+            pytest.fail(f"{why}; CI runs on Apache Kafka", pytrace=False)
+        pytest.skip(why)
+
+
 USED: list[str] = []  # the brokers this session used, said at its end
 
 
@@ -92,8 +116,10 @@ def _choose(stack: contextlib.ExitStack) -> Brokers:
     if choice == "apache":  # Apache Kafka from Maven Central (one KRaft node)
         from switchboard_devtools.apache_kafka import ApacheKafka  # noqa: PLC0415
 
+        require_java_and_maven()
         apache = stack.enter_context(ApacheKafka())
-        return Brokers(kafka or apache.start(), redis or embedded.start_redis(), "apache")
+        origin = f"apache kafka {KAFKA_VERSION}"
+        return Brokers(kafka or apache.start(), redis or embedded.start_redis(), origin)
     return Brokers(kafka or embedded.start_kafka(), redis or embedded.start_redis(), "embedded")
 
 
@@ -184,16 +210,17 @@ class KafkaTap:
 
     def __init__(self, bootstrap: str, topic: str) -> None:
         self._topic = topic
+        self._bootstrap = bootstrap
         self._consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
         self._gaps = OffsetGaps()  # what the embedded broker let it skip is read again
         self.records: list[ConsumerRecord[bytes, bytes]] = []
 
     async def __aenter__(self) -> KafkaTap:
         await self._consumer.start()
-        partitions = await eventually(
-            lambda: self._consumer.partitions_for_topic(self._topic), timeout=10
+        found = await eventually(
+            lambda: topic_partitions(self._bootstrap, [self._topic]), timeout=10
         )
-        assigned = [TopicPartition(self._topic, p) for p in sorted(partitions)]
+        assigned = [TopicPartition(self._topic, p) for p in found[self._topic]]
         self._consumer.assign(assigned)
         await self._consumer.seek_to_end(*assigned)
         for tp in assigned:  # resolve the end offsets now, not lazily at first fetch

@@ -24,6 +24,7 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.errors import KafkaError
+from switchboard_runtime.kafka import topic_partitions
 from switchboard_runtime.run_env import setting
 from switchboard_schemas import strict_json
 
@@ -87,10 +88,10 @@ async def tail(servers: str, topic: str, from_beginning: bool, count: int | None
     consumer = AIOKafkaConsumer(bootstrap_servers=servers, enable_auto_commit=False)
     async with connected(consumer, servers):
         require_topic(topic, await consumer.topics(), servers)
-        partitions = consumer.partitions_for_topic(topic)
+        partitions = (await topic_partitions(servers, [topic])).get(topic)
         if not partitions:
             raise ToolError(f"topic {topic!r} has no partitions yet; try again")
-        assigned = [TopicPartition(topic, p) for p in sorted(partitions)]
+        assigned = [TopicPartition(topic, p) for p in partitions]
         consumer.assign(assigned)
         await (consumer.seek_to_beginning if from_beginning else consumer.seek_to_end)(*assigned)
         seen = 0

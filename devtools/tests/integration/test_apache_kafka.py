@@ -6,11 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import os
-import shutil
 import socket
-import time
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,57 +18,21 @@ from confluent_kafka import Producer
 from confluent_kafka.admin import AdminClient
 from switchboard_devtools.apache_kafka import ApacheKafka, ApacheKafkaCluster, broker_ids
 from switchboard_devtools.apache_kafka_fetch import (
-    KAFKA_VERSION,
     fetch_kafka,
     is_fetched,
-    missing_tools,
 )
-from switchboard_devtools.testing import eventually
+from switchboard_devtools.testing import (
+    apache_kafka_version,
+    eventually,
+    require_java_and_maven,
+)
 from switchboard_runtime.kafka import ensure_topics, make_producer
 from switchboard_runtime.settings import CommonSettings
 
 pytestmark = pytest.mark.integration
 
-# SWITCHBOARD_APACHE_KAFKA_VERSION runs these tests against another release (how the
-# pinned KAFKA_VERSION was chosen); the jars of each version are cached apart.
-VERSION = os.environ.get("SWITCHBOARD_APACHE_KAFKA_VERSION") or KAFKA_VERSION
+VERSION = apache_kafka_version()
 Placed = dict[int, list[str]]  # partition -> values in offset order
-
-
-def require_java_and_maven(fetching: bool = False) -> None:
-    """A skip (a failure under CI) when java, or mvn before the first fetch, is missing."""
-    missing = missing_tools(VERSION)
-    if fetching and "mvn" not in missing and shutil.which("mvn") is None:
-        missing.append("mvn")
-    if missing:
-        why = (
-            f"{' and '.join(missing)} not on PATH: these tests run Apache Kafka's jars from "
-            "Maven Central (apt-get install openjdk-17-jre-headless maven)"
-        )
-        if os.environ.get("CI"):
-            pytest.fail(f"{why}; CI runs the Apache Kafka tests", pytrace=False)
-        pytest.skip(why)
-
-
-@pytest.fixture
-def kafka(tmp_path: Path) -> Iterator[ApacheKafka]:
-    """One node, its files (logs included) kept in ``tmp_path`` for a look afterwards."""
-    require_java_and_maven()
-    with ApacheKafka(tmp_path, version=VERSION) as broker:
-        started = time.monotonic()
-        broker.start()
-        print(f"Apache Kafka {VERSION}: one node answered in {time.monotonic() - started:.1f} s")
-        yield broker
-
-
-@pytest.fixture
-def cluster(tmp_path: Path) -> Iterator[ApacheKafkaCluster]:
-    require_java_and_maven()
-    with ApacheKafkaCluster(tmp_path, version=VERSION) as nodes:
-        started = time.monotonic()
-        nodes.start()
-        print(f"Apache Kafka {VERSION}: three nodes answered in {time.monotonic() - started:.1f} s")
-        yield nodes
 
 
 def new_topic() -> str:
@@ -270,7 +231,7 @@ async def test_cluster_survives_a_dead_broker_and_takes_it_back(
 
 
 def test_stop_leaves_no_jvm_and_no_files_behind() -> None:
-    require_java_and_maven()
+    require_java_and_maven(VERSION)
     broker = ApacheKafka(version=VERSION)
     with broker:
         broker.start()
@@ -285,7 +246,7 @@ def test_stop_leaves_no_jvm_and_no_files_behind() -> None:
 
 
 def test_a_broker_that_dies_at_start_up_says_why(tmp_path: Path) -> None:
-    require_java_and_maven()
+    require_java_and_maven(VERSION)
     broker = ApacheKafka(tmp_path, version=VERSION)
     with socket.socket() as squatter:  # its port is taken between choosing and binding
         squatter.bind(("127.0.0.1", broker.port))
@@ -301,7 +262,7 @@ def test_a_broker_that_dies_at_start_up_says_why(tmp_path: Path) -> None:
 def test_an_unfinished_fetch_is_fetched_again(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    require_java_and_maven(fetching=True)
+    require_java_and_maven(VERSION, fetching=True)
     monkeypatch.setenv("SWITCHBOARD_CACHE", str(tmp_path))
     libs = tmp_path / "apache-kafka" / VERSION / "libs"
     libs.mkdir(parents=True)

@@ -8,6 +8,7 @@ from collections.abc import Iterable
 import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.client import AIOKafkaClient
 
 from switchboard_runtime.settings import CommonSettings
 
@@ -72,10 +73,29 @@ async def kafka_answers(producer: AIOKafkaProducer, timeout: float = 2.0) -> boo
     return bool(metadata.brokers())
 
 
+async def topic_partitions(bootstrap_servers: str, topics: Iterable[str]) -> dict[str, list[int]]:
+    """Each of ``topics`` the cluster has, with its partition ids in order.
+
+    The metadata of every topic is fetched: naming the topics would let a broker that
+    auto-creates topics make them. A client's own view is no substitute: a consumer
+    that has not subscribed (or assigned) tracks no topic, and Apache Kafka, unlike
+    Tansu, tells such a client of none.
+    """
+    client = AIOKafkaClient(bootstrap_servers=bootstrap_servers)
+    try:
+        await client.bootstrap()
+        cluster = await client.fetch_all_metadata()
+    finally:
+        await client.close()
+    known = {topic: cluster.partitions_for_topic(topic) for topic in set(topics)}
+    return {topic: sorted(found) for topic, found in known.items() if found}
+
+
 async def has_committed_offsets(
     settings: CommonSettings, group_id: str, topics: Iterable[str]
 ) -> bool:
     """Whether ``group_id`` has committed an offset on any partition of ``topics``."""
+    partitions = await topic_partitions(settings.kafka_bootstrap_servers, topics)
     consumer = AIOKafkaConsumer(
         bootstrap_servers=settings.kafka_bootstrap_servers,
         group_id=group_id,
@@ -83,9 +103,8 @@ async def has_committed_offsets(
     )
     await consumer.start()  # no subscription: it never joins the group
     try:
-        await consumer.topics()  # fetches the cluster's metadata
-        for topic in sorted(set(topics)):
-            for partition in sorted(consumer.partitions_for_topic(topic) or ()):
+        for topic, ids in sorted(partitions.items()):
+            for partition in ids:
                 if await consumer.committed(TopicPartition(topic, partition)) is not None:
                     return True
         return False
