@@ -15,9 +15,10 @@ MANIFESTS := $(foreach p,$(PACKAGES),$(p)/pyproject.toml) requirements-dev.txt c
 
 help:
 	@echo "make run    start Kafka+Redis (embedded unless KAFKA_BOOTSTRAP_SERVERS/REDIS_URL are set) and the four services"
+	@echo "            (KAFKA=apache: on Apache Kafka instead of the embedded Tansu)"
 	@echo "make test   lint (ruff, mypy strict) and the whole test suite against real brokers"
 	@echo "make lint   ruff + mypy only;  make format   apply ruff's formatting"
-	@echo "make bench  benchmarks with baselines (BENCH_FULL=1 for longer runs)"
+	@echo "make bench  benchmarks with baselines (BENCH_FULL=1 for longer runs, KAFKA=apache on Apache Kafka)"
 	@echo "make asyncapi   regenerate docs/asyncapi/*.json from the schemas"
 
 install: $(STAMP)
@@ -30,8 +31,11 @@ $(STAMP): $(MANIFESTS)
 		$(foreach p,$(PACKAGES),-e $(p)) -r requirements-dev.txt
 	@touch $@
 
+# KAFKA=apache: Apache Kafka (from Maven Central, needs Java 17 and Maven) instead of Tansu
+KAFKA_CHOICE := $(if $(KAFKA),SWITCHBOARD_KAFKA=$(KAFKA))
+
 run: install
-	@env -u VIRTUAL_ENV $(PY) -m switchboard_devtools.devstack
+	@env -u VIRTUAL_ENV $(KAFKA_CHOICE) $(PY) -m switchboard_devtools.devstack
 
 lint: install
 	$(VENV)/bin/ruff check .
@@ -45,20 +49,38 @@ format: install
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
-# The whole suite (embedded Tansu + Valkey unless brokers are given), then the services'
-# and the runtime's broker-facing tests again on Debian's Redis 7 (redis-server): skipped
-# with a reason where it is missing, a failure under CI.
-REDIS_LEG := runtime/tests services
+# Leg 1: the whole suite on Apache Kafka (one KRaft node from Maven Central, idempotent
+# producers, the tested setting there) and Valkey, where Java 17 and Maven are present;
+# without them, on the embedded Tansu, said (under CI, a failure).
+# Leg 2: the services' and the runtime's broker-facing tests again, on the embedded Tansu
+# and Debian's Redis 7 (redis-server); without it on Valkey, said (under CI, a failure).
+# Leg 3: the services' integration tests on a Redis Cluster of three Valkey masters
+# (REDIS_CLUSTER=true) and the embedded Tansu.
+# Each leg ends with the brokers it used.
+BROKER_LEG := runtime/tests services
+CLUSTER_LEG := services
+PYTEST := env -u VIRTUAL_ENV $(PY) -m pytest
 test: lint
-	env -u VIRTUAL_ENV $(PY) -m pytest
-	@if command -v redis-server >/dev/null; then \
-		echo "== the Redis 7 leg: $(REDIS_LEG), integration tests, on redis-server"; \
-		env -u VIRTUAL_ENV SWITCHBOARD_REDIS_SERVER=redis $(PY) -m pytest -m integration $(REDIS_LEG); \
+	@if command -v java >/dev/null && command -v mvn >/dev/null; then \
+		echo "== leg 1: the whole suite on Apache Kafka and Valkey"; \
+		SWITCHBOARD_TEST_BROKERS=apache KAFKA_ENABLE_IDEMPOTENCE=true $(PYTEST) || exit 1; \
 	elif [ -n "$$CI" ]; then \
-		echo "redis-server is missing (apt-get install redis-server); CI runs the Redis 7 leg"; exit 1; \
+		echo "java or mvn is missing (apt-get install openjdk-17-jre-headless maven); CI runs the suite on Apache Kafka"; exit 1; \
 	else \
-		echo "== the Redis 7 leg did not run: redis-server is missing (apt-get install redis-server)"; \
+		echo "== leg 1: java or mvn is missing, so the whole suite runs on the embedded Tansu, not Apache Kafka"; \
+		SWITCHBOARD_TEST_BROKERS=embedded $(PYTEST) || exit 1; \
 	fi
+	@if command -v redis-server >/dev/null; then \
+		echo "== leg 2: $(BROKER_LEG), integration tests, on the embedded Tansu and Redis 7"; \
+		SWITCHBOARD_TEST_BROKERS=embedded SWITCHBOARD_REDIS_SERVER=redis $(PYTEST) -m integration $(BROKER_LEG); \
+	elif [ -n "$$CI" ]; then \
+		echo "redis-server is missing (apt-get install redis-server); CI runs leg 2 on Redis 7"; exit 1; \
+	else \
+		echo "== leg 2: redis-server is missing, so $(BROKER_LEG) run on the embedded Tansu and Valkey"; \
+		SWITCHBOARD_TEST_BROKERS=embedded $(PYTEST) -m integration $(BROKER_LEG); \
+	fi
+	@echo "== leg 3: $(CLUSTER_LEG), integration tests, on the embedded Tansu and a Redis Cluster"
+	@SWITCHBOARD_TEST_BROKERS=embedded SWITCHBOARD_REDIS_SERVER=cluster $(PYTEST) -m integration $(CLUSTER_LEG)
 
 unit: install
 	$(PY) -m pytest -m "not integration"
@@ -67,7 +89,7 @@ integration: install
 	$(PY) -m pytest -m integration
 
 bench: install
-	env -u VIRTUAL_ENV $(PY) -m bench.run
+	env -u VIRTUAL_ENV $(KAFKA_CHOICE) $(PY) -m bench.run
 
 asyncapi: install
 	$(PY) -m switchboard_schemas.asyncapi docs/asyncapi

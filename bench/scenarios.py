@@ -14,7 +14,7 @@ from redis import Redis as SyncRedis
 from redis.asyncio import Redis
 from router.scripts import RouterScripts, Timing
 from switchboard_runtime.atomic import FixedGeneration
-from switchboard_runtime.kafka import topic_partitions
+from switchboard_runtime.kafka_metadata import topic_partitions
 from switchboard_runtime.redis_keys import Keys
 from switchboard_schemas.topics import AGENT_COMMANDS, WORKITEM_EVENTS
 

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from switchboard_devtools.apache_kafka import ApacheKafka
 from switchboard_devtools.embedded import EmbeddedStack, free_port
 
 
@@ -22,23 +23,47 @@ class Brokers:
     kafka: str
     redis: str
     origin: str
-    pids: dict[str, int] = field(default_factory=dict)  # the embedded ones, for CPU shares
+    pids: dict[str, int] = field(default_factory=dict)  # the started ones, for CPU shares
+    # what the services are told besides the addresses: Tansu holds every fetch for the
+    # whole wait (Kafka answers on arrival), and only Kafka takes idempotent producers
+    service_env: dict[str, str] = field(default_factory=dict)
+
+
+def _tansu_env() -> dict[str, str]:
+    return {"KAFKA_FETCH_MAX_WAIT_MS": os.environ.get("KAFKA_FETCH_MAX_WAIT_MS", "5")}
 
 
 @contextlib.contextmanager
 def brokers() -> Iterator[Brokers]:
-    """Brokers from KAFKA_BOOTSTRAP_SERVERS / REDIS_URL, else the embedded pair."""
+    """Brokers from KAFKA_BOOTSTRAP_SERVERS / REDIS_URL, else Apache Kafka (one KRaft
+    node, SWITCHBOARD_KAFKA=apache) or Tansu, and Valkey, started here."""
     kafka, redis = os.environ.get("KAFKA_BOOTSTRAP_SERVERS"), os.environ.get("REDIS_URL")
-    with EmbeddedStack() as stack:
+    apache = not kafka and os.environ.get("SWITCHBOARD_KAFKA") == "apache"
+    with contextlib.ExitStack() as owned, EmbeddedStack() as stack:
+        if apache:
+            broker = owned.enter_context(ApacheKafka())
+            kafka = broker.start()
+            origin, env = f"Apache Kafka {broker.version}", {"KAFKA_ENABLE_IDEMPOTENCE": "true"}
+        else:
+            origin, env = ("given Kafka" if kafka else "embedded Tansu"), _tansu_env()
         found = Brokers(
             kafka or stack.start_kafka(),
             redis or stack.start_redis(),
-            "environment" if kafka and redis else "embedded Tansu + Valkey",
+            f"{origin} + {'given Redis' if redis else 'Valkey'}",
+            service_env={**env, **_given_env()},
         )
         for name, proc in (("kafka", stack.tansu), ("redis", stack.valkey)):
             if proc is not None and proc.process is not None:
                 found.pids[name] = proc.process.pid
+        if apache:
+            found.pids["kafka"] = broker.pids()[0]
         yield found
+
+
+def _given_env() -> dict[str, str]:
+    """Settings the caller gave for the services' Kafka clients win over ours."""
+    names = ("KAFKA_FETCH_MAX_WAIT_MS", "KAFKA_ENABLE_IDEMPOTENCE")
+    return {name: os.environ[name] for name in names if name in os.environ}
 
 
 def ready(port: int) -> bool:
@@ -110,7 +135,7 @@ class ServiceProcess:
             self.port_variable: str(self.port),
             "LOG_LEVEL": "WARNING",
             "LOG_FORMAT": "json",
-            "KAFKA_FETCH_MAX_WAIT_MS": os.environ.get("KAFKA_FETCH_MAX_WAIT_MS", "5"),
+            **self.brokers.service_env,
             **self.env,
         }
         with self.log.open("ab") as out:
@@ -156,8 +181,7 @@ class RouterProcess:
             "WRAPUP_TIMEOUT_SECONDS": "600",
             "LOG_LEVEL": os.environ.get("BENCH_ROUTER_LOG_LEVEL", "WARNING"),
             "LOG_FORMAT": "json",
-            # Tansu holds every fetch for the whole wait (Kafka answers on arrival)
-            "KAFKA_FETCH_MAX_WAIT_MS": os.environ.get("KAFKA_FETCH_MAX_WAIT_MS", "5"),
+            **self.brokers.service_env,
         }
         argv = [sys.executable, "-m", "router"]
         profile = os.environ.get("BENCH_PROFILE")  # e.g. bench/results/router.profile.txt

@@ -23,7 +23,7 @@ from typing import Any
 
 from aiokafka import AIOKafkaProducer
 from switchboard_devtools.embedded import free_port
-from switchboard_devtools.testing import eventually
+from switchboard_devtools.testing import eventually, readers_shell
 
 from .test_make_run import ready
 
@@ -74,8 +74,7 @@ class Environment:
     def __init__(self, run_dir: Path, ports: Ports) -> None:
         self.run_dir = run_dir
         self.ports = ports
-        given = ("KAFKA_BOOTSTRAP_SERVERS", "REDIS_URL", "AUTH_JWT_SECRET")  # a reader has none
-        env = {k: v for k, v in os.environ.items() if k not in given}
+        env = readers_shell()
         env.update({k: str(v) for k, v in ports.by_variable.items()})
         env.update(SWITCHBOARD_RUN_DIR=str(run_dir), LOG_FORMAT="json", KAFKA_TOPIC_PARTITIONS="3")
         self.vars = env

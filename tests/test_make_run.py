@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import functools
 import json
-import os
 import re
 import signal
 import subprocess
@@ -25,8 +24,9 @@ from typing import Any
 
 import pytest
 from confluent_kafka import Consumer, Producer, TopicPartition
+from switchboard_devtools.apache_kafka_fetch import KAFKA_VERSION
 from switchboard_devtools.embedded import free_port
-from switchboard_devtools.testing import Brokers
+from switchboard_devtools.testing import Brokers, readers_shell, require_java_and_maven
 
 pytestmark = pytest.mark.integration
 
@@ -36,7 +36,6 @@ PORT_VARIABLES = (
     "ROUTER_HTTP_PORT",
     "DESKTOP_HTTP_PORT",
 )
-GIVEN_BY_THE_SESSION = ("KAFKA_BOOTSTRAP_SERVERS", "REDIS_URL", "AUTH_JWT_SECRET")
 
 
 @dataclass
@@ -104,7 +103,7 @@ def launch(tmp_path: Path) -> Iterator[Callable[[dict[str, str]], Launched]]:
     def start(extra_env: dict[str, str]) -> Launched:
         ports = {name: free_port() for name in PORT_VARIABLES}
         # a reader's shell: no brokers and no auth settings of the test session
-        env = {k: v for k, v in os.environ.items() if k not in GIVEN_BY_THE_SESSION}
+        env = readers_shell()
         env.update({k: str(v) for k, v in ports.items()})
         env.update(
             {
@@ -244,6 +243,26 @@ def listening_on(port: int) -> set[str]:
         if state == "0A" and int(hex_port, 16) == port:  # 0A: LISTEN
             found.add(".".join(str(b) for b in reversed(bytes.fromhex(address))))
     return found
+
+
+def test_make_run_on_apache_kafka(launch: Callable[[dict[str, str]], Launched]) -> None:
+    """`make run KAFKA=apache`: the same stack on Apache Kafka, idempotent producers on."""
+    require_java_and_maven()
+    launched = launch({"SWITCHBOARD_KAFKA": "apache"})
+    assert f"(Apache Kafka {KAFKA_VERSION}, one KRaft node)" in launched.text()
+    assert "KAFKA_ENABLE_IDEMPOTENCE=true" in (launched.run_dir / "env").read_text()
+    printed = wait(
+        lambda: re.search(r"integration\s+ivr\s+(\S+)", launched.text()), 30, "tokens printed"
+    )
+    task = {"type": "task", "description": "on Apache Kafka"}
+    made = post_json(launched.ports["WORKITEM_HTTP_PORT"], "/v1/workitems", task, printed[1])
+
+    def queued(records: list[Any]) -> bool:
+        events = [json.loads(r.value()) for r in records]
+        return any(e["subject"] == made["work_item_id"] for e in events)
+
+    read_topic(launched.kafka(), "workitem.events", queued)
+    stop_and_check_nothing_left(launched)  # the JVM with the rest
 
 
 def test_make_run_uses_brokers_given_by_the_environment(

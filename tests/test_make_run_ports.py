@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from switchboard_devtools.embedded import free_port
+from switchboard_devtools.testing import readers_shell
 
 from .test_make_run import PORT_VARIABLES, alive
 
@@ -41,9 +42,7 @@ def launch(tmp_path: Path) -> Iterator[Launch]:
     run_dir = tmp_path / "run"
 
     def run(ports: dict[str, str]) -> subprocess.CompletedProcess[str]:
-        env = {
-            k: v for k, v in os.environ.items() if k not in ("KAFKA_BOOTSTRAP_SERVERS", "REDIS_URL")
-        }
+        env = readers_shell()
         env.update({name: str(free_port()) for name in PORT_VARIABLES})
         env.update({"SWITCHBOARD_RUN_DIR": str(run_dir), "LOG_FORMAT": "json", **ports})
         return subprocess.run(
@@ -101,3 +100,9 @@ def test_two_services_on_one_port_are_both_named(launch: Launch) -> None:
     assert "WORKITEM_HTTP_PORT" in output
     assert "ROUTER_HTTP_PORT" in output
     assert port in output
+
+
+def test_a_kafka_it_cannot_start_is_named(launch: Launch) -> None:
+    output = said(launch({"SWITCHBOARD_KAFKA": "confluent"}))
+
+    assert "KAFKA='confluent' is not a broker this starts: tansu or apache" in output

@@ -160,6 +160,7 @@ class _KRaftNodes:
                 continue  # formatted by an earlier start
             argv = java_command(self.version, "kafka.tools.StorageTool", "format")
             argv += ["--cluster-id", self.cluster_id, "--config", str(node.config)]
+            argv += self._format_arguments()
             log = (node.directory / "format.log").open("wb")
             jobs.append((subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT), log))
         failed = []
@@ -169,6 +170,14 @@ class _KRaftNodes:
                     failed.append(Path(log.name).read_text(errors="replace"))
         if failed:
             raise RuntimeError("formatting the storage failed:\n" + "\n".join(failed))
+
+    def _format_arguments(self) -> list[str]:
+        """More ``kafka-storage format`` arguments (a subclass adds, e.g., SCRAM users)."""
+        return []
+
+    def _answers(self, node: _Node, expected: int) -> bool:
+        """Whether ``node`` is up (a subclass that closes the plain port probes otherwise)."""
+        return _answers(node, expected)
 
     def _launch(self, node: _Node) -> None:
         node.runs += 1
@@ -192,7 +201,7 @@ class _KRaftNodes:
         process = node.process
         assert process is not None
         try:
-            wait_until(lambda: _answers(node, expected), process, self.start_timeout)
+            wait_until(lambda: self._answers(node, expected), process, self.start_timeout)
         except (RuntimeError, TimeoutError) as failure:
             errors = _errors(process)
             if not errors:

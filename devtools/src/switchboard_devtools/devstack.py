@@ -8,6 +8,7 @@ named with its variable before anything starts, and the exit code is 1.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import secrets
@@ -22,6 +23,8 @@ from types import FrameType
 
 from switchboard_runtime.auth import issue_token
 
+from switchboard_devtools.apache_kafka import ApacheKafka
+from switchboard_devtools.apache_kafka_fetch import missing_tools
 from switchboard_devtools.embedded import EmbeddedStack, ManagedProcess
 
 
@@ -44,8 +47,12 @@ class ServiceSpec:
         return f"port {port} ({self.port_variable}, the {self.name} service)"
 
 
-class PortRefused(Exception):  # noqa: N818 - reads as "the port is refused"
-    """A service port the launcher cannot use, said in one line."""
+class NotStarted(Exception):  # noqa: N818 - reads as "not started: <why>"
+    """Why the launcher starts nothing, said in one line."""
+
+
+class PortRefused(NotStarted):
+    """A service port the launcher cannot use."""
 
 
 SERVICES = (
@@ -104,16 +111,54 @@ def check_ports() -> None:
         _listenable(host, spec, port)
 
 
-def _brokers(stack: EmbeddedStack, run_dir: Path) -> dict[str, str]:
-    env = {}
-    kafka = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
+KAFKA_CHOICES = ("tansu", "apache")
+
+
+def kafka_choice() -> str:
+    return os.environ.get("SWITCHBOARD_KAFKA") or "tansu"
+
+
+def check_kafka_choice() -> None:
+    """SWITCHBOARD_KAFKA names a broker this can start, and Apache Kafka can start here."""
+    choice = kafka_choice()
+    if choice not in KAFKA_CHOICES or os.environ.get("KAFKA_BOOTSTRAP_SERVERS"):
+        if choice not in KAFKA_CHOICES:
+            raise NotStarted(f"KAFKA={choice!r} is not a broker this starts: tansu or apache")
+        return
+    missing = missing_tools() if choice == "apache" else []
+    if missing:
+        raise NotStarted(
+            f"KAFKA=apache needs {' and '.join(missing)} (apt-get install "
+            "openjdk-17-jre-headless maven): Apache Kafka runs from Maven Central's jars"
+        )
+
+
+def _kafka(stack: contextlib.ExitStack, embedded: EmbeddedStack) -> dict[str, str]:
+    """The given Kafka, else Apache Kafka when SWITCHBOARD_KAFKA=apache (``make run
+    KAFKA=apache``: idempotent producers on), else the embedded Tansu."""
+    given = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
+    if given:
+        _say(f"kafka  {given} (given)")
+        return {"KAFKA_BOOTSTRAP_SERVERS": given}
+    if kafka_choice() == "apache":
+        broker = stack.enter_context(ApacheKafka())
+        _say(f"kafka  {broker.start()} (Apache Kafka {broker.version}, one KRaft node)")
+        idempotent = os.environ.get("KAFKA_ENABLE_IDEMPOTENCE", "true")
+        return {
+            "KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap_servers,
+            "KAFKA_ENABLE_IDEMPOTENCE": idempotent,
+        }
+    env = {"KAFKA_BOOTSTRAP_SERVERS": embedded.start_kafka()}
+    _say(f"kafka  {env['KAFKA_BOOTSTRAP_SERVERS']} (embedded Tansu)")
+    return env
+
+
+def _brokers(stack: contextlib.ExitStack, embedded: EmbeddedStack, run_dir: Path) -> dict[str, str]:
+    env = _kafka(stack, embedded)
     redis = os.environ.get("REDIS_URL")
-    env["KAFKA_BOOTSTRAP_SERVERS"] = kafka or stack.start_kafka()
-    _say(f"kafka  {env['KAFKA_BOOTSTRAP_SERVERS']} ({'given' if kafka else 'embedded Tansu'})")
-    env["REDIS_URL"] = redis or stack.start_redis(persist_dir=run_dir / "valkey")
-    _say(
-        f"redis  {env['REDIS_URL']} ({'given' if redis else 'embedded Valkey, AOF in .run/valkey'})"
-    )
+    env["REDIS_URL"] = redis or embedded.start_redis(persist_dir=run_dir / "valkey")
+    where = "given" if redis else f"embedded Valkey, AOF in {run_dir / 'valkey'}"
+    _say(f"redis  {env['REDIS_URL']} ({where})")
     return env
 
 
@@ -169,8 +214,9 @@ def _wait_ready(services: list[tuple[ServiceSpec, ManagedProcess]], stop: thread
 
 def run() -> int:
     try:
+        check_kafka_choice()
         check_ports()
-    except PortRefused as refused:
+    except NotStarted as refused:
         _say(f"not started: {refused}")
         return 1
     stop = threading.Event()
@@ -184,9 +230,9 @@ def run() -> int:
     log_dir = Path(os.environ.get("SWITCHBOARD_RUN_DIR", ".run"))
     log_dir.mkdir(parents=True, exist_ok=True)
     services: list[tuple[ServiceSpec, ManagedProcess]] = []
-    with EmbeddedStack(log_dir=log_dir) as stack:
+    with contextlib.ExitStack() as owned, EmbeddedStack(log_dir=log_dir) as stack:
         auth = _auth(log_dir)
-        brokers = _brokers(stack, log_dir)
+        brokers = _brokers(owned, stack, log_dir)
         _write_env(log_dir, {**brokers, **auth})
         env = {**os.environ, **brokers, **auth}
         for spec in SERVICES:

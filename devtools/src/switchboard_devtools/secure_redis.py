@@ -6,82 +6,18 @@ a free port with its plain port closed.
 
 from __future__ import annotations
 
-import datetime as dt
-import ipaddress
 import secrets
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 from redis import Redis
 
+from switchboard_devtools.certificates import Pem, make_certificates
 from switchboard_devtools.embedded import ManagedProcess, free_port, wait_until
 
 USER = "switchboard"
-
-
-@dataclass(frozen=True)
-class Pem:
-    cert: Path
-    key: Path
-
-
-def _name(common: str) -> x509.Name:
-    return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common)])
-
-
-def _write(
-    directory: Path, stem: str, cert: x509.Certificate, key: ec.EllipticCurvePrivateKey
-) -> Pem:
-    pem = Pem(directory / f"{stem}.crt", directory / f"{stem}.key")
-    pem.cert.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    pem.key.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    pem.key.chmod(0o600)
-    return pem
-
-
-def make_certificates(directory: Path, host: str = "127.0.0.1") -> tuple[Pem, Pem]:
-    """A certificate authority and a server certificate it signed for ``host`` (an IP)."""
-    now = dt.datetime.now(dt.UTC)
-    ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca = (
-        x509.CertificateBuilder()
-        .subject_name(_name("switchboard test CA"))
-        .issuer_name(_name("switchboard test CA"))
-        .public_key(ca_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(days=1))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(ca_key, hashes.SHA256())
-    )
-    key = ec.generate_private_key(ec.SECP256R1())
-    server = (
-        x509.CertificateBuilder()
-        .subject_name(_name(host))
-        .issuer_name(ca.subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(days=1))
-        .add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address(host))]),
-            critical=False,
-        )
-        .sign(ca_key, hashes.SHA256())
-    )
-    return _write(directory, "ca", ca, ca_key), _write(directory, "server", server, key)
+__all__ = ["USER", "Pem", "SecureRedis", "make_certificates"]
 
 
 class SecureRedis:

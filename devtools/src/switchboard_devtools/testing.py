@@ -4,7 +4,8 @@ Brokers, in order of preference: those named by ``KAFKA_BOOTSTRAP_SERVERS`` /
 ``REDIS_URL``; else testcontainers (Kafka in KRaft mode, Redis) when a Docker engine
 answers; else the embedded Tansu + Valkey on free ports. ``SWITCHBOARD_TEST_BROKERS``
 = ``embedded``, ``containers`` or ``apache`` (Apache Kafka from Maven Central, with the
-embedded Valkey) forces a choice.
+embedded Valkey) forces a choice; ``SWITCHBOARD_REDIS_SERVER=cluster``: a Redis Cluster
+(testing_redis.py; services' settings from ``Brokers.settings()``, clients ``.redis()``).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import os
 import shutil
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import httpx
@@ -26,12 +27,14 @@ import uvicorn
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.structs import ConsumerRecord
 from fastapi import FastAPI
+from redis.asyncio import Redis
 from switchboard_runtime.gaps import OffsetGaps
-from switchboard_runtime.kafka import topic_partitions
+from switchboard_runtime.kafka_metadata import topic_partitions
 
 from switchboard_devtools.apache_kafka_fetch import KAFKA_VERSION, missing_tools
 from switchboard_devtools.embedded import EmbeddedStack, free_port
 from switchboard_devtools.testing_auth import bearer
+from switchboard_devtools.testing_redis import client_of, cluster_redis, server_name
 
 
 @dataclass(frozen=True)
@@ -39,6 +42,16 @@ class Brokers:
     kafka_bootstrap_servers: str
     redis_url: str
     origin: str
+    redis_cluster: bool = False  # redis_url names one node of a Redis Cluster
+
+    def settings(self) -> dict[str, Any]:
+        """The brokers as every service's settings take them."""
+        names = ("kafka_bootstrap_servers", "redis_url", "redis_cluster")
+        return {name: getattr(self, name) for name in names}
+
+    def redis(self, **options: Any) -> Redis:
+        """An asyncio client of the session's Redis (a cluster client on a cluster)."""
+        return client_of(self.redis_url, self.redis_cluster, **options)
 
 
 def docker_answers() -> bool:
@@ -86,26 +99,31 @@ def require_java_and_maven(version: str = KAFKA_VERSION, fetching: bool = False)
         pytest.skip(why)
 
 
+# the test session's settings for the brokers it chose; a reader's shell has none of them
+SESSION_VARIABLES = (
+    "KAFKA_BOOTSTRAP_SERVERS",
+    "REDIS_URL",
+    "AUTH_JWT_SECRET",
+    "KAFKA_ENABLE_IDEMPOTENCE",  # the Apache Kafka leg's; the embedded Tansu refuses it
+)
+
+
+def readers_shell() -> dict[str, str]:
+    """This process's environment without the test session's broker settings: what a
+    command a newcomer types (``make run``) would see."""
+    return {k: v for k, v in os.environ.items() if k not in SESSION_VARIABLES}
+
+
 USED: list[str] = []  # the brokers this session used, said at its end
 
 
-def _redis_server(url: str) -> str:
-    """``valkey 9.1.2`` or ``redis 7.0.15``: what answers at ``url``."""
-    import redis  # noqa: PLC0415
-
-    client = redis.Redis.from_url(url, socket_timeout=2)
-    try:
-        info = client.info("server")
-    finally:
-        client.close()
-    if "valkey_version" in info:
-        return f"valkey {info['valkey_version']}"
-    return f"{info.get('server_name', 'redis')} {info.get('redis_version', '?')}"
-
-
 def _choose(stack: contextlib.ExitStack) -> Brokers:
+    redis, cluster = cluster_redis(stack, os.environ.get("REDIS_URL"))
+    return replace(_choose_stack(stack, redis), redis_cluster=cluster)
+
+
+def _choose_stack(stack: contextlib.ExitStack, redis: str | None) -> Brokers:
     kafka = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
-    redis = os.environ.get("REDIS_URL")
     choice = os.environ.get("SWITCHBOARD_TEST_BROKERS", "auto")
     if kafka and redis:
         return Brokers(kafka, redis, "environment")
@@ -130,7 +148,7 @@ def brokers() -> Iterator[Brokers]:
         chosen = _choose(stack)
         USED.append(
             f"{chosen.origin}: Kafka API at {chosen.kafka_bootstrap_servers}, "
-            f"{_redis_server(chosen.redis_url)} at {chosen.redis_url}"
+            f"{server_name(chosen.redis_url, chosen.redis_cluster)} at {chosen.redis_url}"
         )
         yield chosen
 

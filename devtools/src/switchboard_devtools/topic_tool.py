@@ -24,7 +24,7 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.errors import KafkaError
-from switchboard_runtime.kafka import topic_partitions
+from switchboard_runtime.kafka_metadata import topic_partitions
 from switchboard_runtime.run_env import setting
 from switchboard_schemas import strict_json
 

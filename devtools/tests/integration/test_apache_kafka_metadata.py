@@ -9,7 +9,8 @@ import pytest
 from aiokafka import AIOKafkaProducer
 from switchboard_devtools.apache_kafka import ApacheKafka
 from switchboard_devtools.testing import KafkaTap
-from switchboard_runtime.kafka import ensure_topics, has_committed_offsets, topic_partitions
+from switchboard_runtime.kafka import ensure_topics, has_committed_offsets
+from switchboard_runtime.kafka_metadata import topic_partitions
 from switchboard_runtime.settings import CommonSettings
 
 from .test_apache_kafka import consume_and_commit, produce_aiokafka

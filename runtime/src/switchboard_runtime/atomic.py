@@ -27,11 +27,13 @@ from typing import Any, Protocol
 
 from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
+from redis.asyncio.cluster import ClusterPipeline, RedisCluster
 from redis.commands.core import AsyncScript
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import ResponseError
+from redis.exceptions import NoScriptError, ResponseError
 
 from switchboard_runtime.lua import LuaFile, LuaSource, key_builders, lua_files
+from switchboard_runtime.redis_client import CLUSTER_TRANSIENT_ERRORS, is_cluster
 from switchboard_runtime.redis_keys import Keys
 
 STATE_LOST = "SB_STATE_LOST"
@@ -48,6 +50,12 @@ class StateLost(RedisConnectionError):  # noqa: N818 - reads as "the state is lo
     A kind of connection error, so every retry loop waits it out (nothing is applied,
     dead-lettered or committed) until the state is restored or deliberately reset.
     """
+
+
+class ScriptsReloaded(RedisConnectionError):  # noqa: N818 - reads as "the scripts are reloaded"
+    """A server answered NOSCRIPT (a replica promoted after a failover has no scripts):
+    they are loaded again, and the calls are to be retried (a transient error; the
+    scripts recognise a replay of what did run)."""
 
 
 class ScriptFailed(ResponseError):  # noqa: N818 - reads as "the script failed"
@@ -99,6 +107,8 @@ def translate(exc: ResponseError, source: LuaSource | None = None) -> Exception:
     """The error a script's refusal stands for (from a pipeline too, whose message is
     ``Command # n (<command and arguments>) of pipeline caused error: ('<error>',)``),
     with each line of the script it names shown as ``<file>:<line>``."""
+    if isinstance(exc, CLUSTER_TRANSIENT_ERRORS):  # CLUSTERDOWN, TRYAGAIN: kept, transient
+        return exc
     whole = str(exc)
     text = whole.rpartition(PIPELINE_ERROR)[2]
     if text != whole:  # the pipeline's error is the repr of a 1-tuple
@@ -121,7 +131,9 @@ class AtomicScript:
         self, redis: Redis, keys: Keys, files: Sequence[LuaFile], generation: GenerationSource
     ) -> None:
         self.source = atomic_source(files)
+        self._redis = redis
         self._script: AsyncScript = redis.register_script(self.source.text)
+        self._loaded = False  # on every primary of a cluster (see queue)
         _SOURCES[self._script.sha] = self.source
         self._tag = keys.tag
         self._generation = generation
@@ -141,14 +153,35 @@ class AtomicScript:
             raise translate(exc, self.source) from None
 
     async def queue(self, pipe: Pipeline, args: Mapping[str, Any]) -> None:
-        """Add a call to ``pipe``; run :func:`executed` over it to read the results."""
+        """Add a call to ``pipe``; run :func:`executed` over it to read the results.
+
+        A cluster pipeline refuses a script object (EVALSHA is a blocked method there):
+        the call is queued as a plain EVALSHA, routed by its keys (all of them in the
+        tenant's slot), once the script is loaded on every primary."""
         keys, argv = self._keys_args(args)
-        await self._script(keys=keys, args=argv, client=pipe)
+        if not is_cluster(pipe):
+            await self._script(keys=keys, args=argv, client=pipe)
+            return
+        if not self._loaded:
+            await self._redis.script_load(self.source.text)  # every primary
+            self._loaded = True
+        pipe.execute_command("EVALSHA", self._script.sha, len(keys), *keys, *argv)
+
+
+async def reload_scripts(redis: Redis | RedisCluster) -> None:
+    """Load every registered script on every primary (after a NOSCRIPT)."""
+    for source in list(_SOURCES.values()):
+        await redis.script_load(source.text)
 
 
 async def executed(pipe: Pipeline) -> list[Any]:
-    """``pipe.execute()``, with the first script refusal raised as what it stands for."""
+    """``pipe.execute()``, with the first script refusal raised as what it stands for,
+    and a NOSCRIPT (a failover) as ScriptsReloaded once the scripts are loaded again."""
     try:
         return list(await pipe.execute())
+    except NoScriptError:
+        if isinstance(pipe, ClusterPipeline):  # a plain one loads them at its next execute
+            await reload_scripts(pipe.cluster_client)
+        raise ScriptsReloaded("NOSCRIPT: the scripts are loaded again; retry") from None
     except ResponseError as exc:
         raise translate(exc) from None

@@ -25,7 +25,7 @@ from typing import Any, Protocol, cast
 
 import structlog
 from redis.asyncio import Redis
-from redis.exceptions import RedisError
+from redis.exceptions import RedisClusterException, RedisError
 
 from switchboard_runtime.clock import ClockMs
 from switchboard_runtime.metrics import DeadlineMetrics
@@ -197,7 +197,7 @@ class DeadlineTimer:
                     continue
                 wait_ms = await self._sleep_ms()
                 backoff = 0.05
-            except (RedisError, OSError) as exc:
+            except (RedisError, RedisClusterException, OSError) as exc:
                 log.warning("deadline_timer_retrying", error=repr(exc), backoff_s=backoff)
                 wait_ms = backoff * 1000
                 backoff = min(backoff * 2, 2.0)

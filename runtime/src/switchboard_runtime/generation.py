@@ -27,7 +27,7 @@ from collections.abc import Awaitable, Callable, Sequence
 
 import structlog
 from redis.asyncio import Redis
-from redis.exceptions import RedisError
+from redis.exceptions import RedisClusterException, RedisError
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from switchboard_runtime.redis_keys import Keys
@@ -125,7 +125,7 @@ class GenerationWatch:
                 if await self._generation.refresh() and self._generation.current != seen:
                     await self._on_new()
                     seen = self._generation.current
-            except (RedisError, OSError) as exc:
+            except (RedisError, RedisClusterException, OSError) as exc:
                 log.debug("redis_state_unreadable", error=repr(exc))
             await wait_at_most(self._stopping, self._interval_s)
 

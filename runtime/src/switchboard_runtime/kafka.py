@@ -8,8 +8,9 @@ from collections.abc import Iterable
 import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.client import AIOKafkaClient
 
+from switchboard_runtime.kafka_access import kafka_access
+from switchboard_runtime.kafka_metadata import topic_partitions
 from switchboard_runtime.settings import CommonSettings
 
 log = structlog.get_logger(__name__)
@@ -25,7 +26,9 @@ async def ensure_topics(settings: CommonSettings, topics: Iterable[str]) -> list
     creates what it uses before it produces or consumes anything.
     """
     wanted = sorted(set(topics))
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers)
+    admin = AIOKafkaAdminClient(
+        bootstrap_servers=settings.kafka_bootstrap_servers, **kafka_access(settings)
+    )
     await admin.start()
     try:
         existing = set(await admin.list_topics())
@@ -54,6 +57,7 @@ def make_producer(settings: CommonSettings, client_id: str) -> AIOKafkaProducer:
     """A producer that waits for all in-sync replicas; idempotence is a setting."""
     return AIOKafkaProducer(
         bootstrap_servers=settings.kafka_bootstrap_servers,
+        **kafka_access(settings),
         client_id=client_id,
         acks="all",
         enable_idempotence=settings.kafka_enable_idempotence,
@@ -73,31 +77,15 @@ async def kafka_answers(producer: AIOKafkaProducer, timeout: float = 2.0) -> boo
     return bool(metadata.brokers())
 
 
-async def topic_partitions(bootstrap_servers: str, topics: Iterable[str]) -> dict[str, list[int]]:
-    """Each of ``topics`` the cluster has, with its partition ids in order.
-
-    The metadata of every topic is fetched: naming the topics would let a broker that
-    auto-creates topics make them. A client's own view is no substitute: a consumer
-    that has not subscribed (or assigned) tracks no topic, and Apache Kafka, unlike
-    Tansu, tells such a client of none.
-    """
-    client = AIOKafkaClient(bootstrap_servers=bootstrap_servers)
-    try:
-        await client.bootstrap()
-        cluster = await client.fetch_all_metadata()
-    finally:
-        await client.close()
-    known = {topic: cluster.partitions_for_topic(topic) for topic in set(topics)}
-    return {topic: sorted(found) for topic, found in known.items() if found}
-
-
 async def has_committed_offsets(
     settings: CommonSettings, group_id: str, topics: Iterable[str]
 ) -> bool:
     """Whether ``group_id`` has committed an offset on any partition of ``topics``."""
-    partitions = await topic_partitions(settings.kafka_bootstrap_servers, topics)
+    access = kafka_access(settings)
+    partitions = await topic_partitions(settings.kafka_bootstrap_servers, topics, access)
     consumer = AIOKafkaConsumer(
         bootstrap_servers=settings.kafka_bootstrap_servers,
+        **access,
         group_id=group_id,
         enable_auto_commit=False,
     )

@@ -17,7 +17,7 @@ ListOffsets alone a batch of answers would look applied once its first record is
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import structlog
@@ -35,11 +35,19 @@ class ConsumerOffsets:
     """``watermarks.Offsets`` of ``topic`` for a consumer group. ``use`` names the group
     and the consumer that applies the topic (whose metadata gives the partition count);
     its two consumers (a reader and a prober) start at the first request and stop in
-    ``close``."""
+    ``close``. ``access``: how they log in (``kafka_access.kafka_access``)."""
 
-    def __init__(self, topic: str, bootstrap_servers: str, *, client_id: str) -> None:
+    def __init__(
+        self,
+        topic: str,
+        bootstrap_servers: str,
+        *,
+        client_id: str,
+        access: Mapping[str, Any] | None = None,
+    ) -> None:
         self.topic = topic
         self._bootstrap = bootstrap_servers
+        self._access = dict(access or {})
         self._client_id = client_id
         self._applying: ConsumerRef = lambda: None
         self._group_id: str | None = None
@@ -82,6 +90,7 @@ class ConsumerOffsets:
             bootstrap_servers=self._bootstrap,
             client_id=self._client_id,
             enable_auto_commit=False,
+            **self._access,
             **config,
         )
         try:

@@ -13,6 +13,7 @@ from redis.asyncio import Redis
 from switchboard_runtime.clock import ClockMs
 from switchboard_runtime.deadlines import DeadlineTimer, Fire, FireBatch, FireSets
 from switchboard_runtime.deadlines import Partitioned as PartitionedSets
+from switchboard_runtime.kafka_access import kafka_access
 from switchboard_runtime.kafka_offsets import ConsumerOffsets, ConsumerRef
 from switchboard_runtime.settings import DeadlineSettings
 from switchboard_runtime.watermarks import Watermarks, default_partition
@@ -41,7 +42,10 @@ class PartitionedDeadlines:
         cls, topic: str, settings: DeadlineSettings, clock_ms: ClockMs, *, service: str
     ) -> PartitionedDeadlines:
         offsets = ConsumerOffsets(
-            topic, settings.kafka_bootstrap_servers, client_id=f"{service}-offsets"
+            topic,
+            settings.kafka_bootstrap_servers,
+            client_id=f"{service}-offsets",
+            access=kafka_access(settings),
         )
         timeout_s = settings.deadline_broker_timeout_ms / 1000
         watermarks = Watermarks(topic, offsets, clock_ms, broker_timeout_s=timeout_s)

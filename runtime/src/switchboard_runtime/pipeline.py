@@ -29,6 +29,7 @@ from switchboard_runtime.dlq import dead_letter as send_to_dlq
 from switchboard_runtime.logs import correlation, ids_of
 from switchboard_runtime.metrics import command_metrics
 from switchboard_runtime.outbox import TYPE_HEADER
+from switchboard_runtime.redis_client import CLUSTER_TRANSIENT_ERRORS
 from switchboard_runtime.settings import CommonSettings
 
 log = structlog.get_logger(__name__)
@@ -38,6 +39,7 @@ TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
     RedisTimeoutError,
     OSError,
     asyncio.TimeoutError,
+    *CLUSTER_TRANSIENT_ERRORS,  # a Redis Cluster moving or losing a slot
 )
 MAX_BACKOFF_S = 5.0
 

@@ -13,16 +13,17 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
 import structlog
 from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaConnectionError
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from faststream.kafka import KafkaBroker
-from redis.asyncio import BlockingConnectionPool, Redis
-from redis.exceptions import RedisError
+from redis.asyncio import Redis
+from redis.exceptions import RedisClusterException, RedisError
 
 from switchboard_runtime.atomic import StateLost
 from switchboard_runtime.clock import wall_clock_ms
@@ -36,10 +37,12 @@ from switchboard_runtime.kafka import (
     kafka_answers,
     make_producer,
 )
+from switchboard_runtime.kafka_access import bootstrap_failure, faststream_security
 from switchboard_runtime.live_metrics import LiveMetrics, OutboxGauges, exposition
 from switchboard_runtime.logs import FastStreamLogger
 from switchboard_runtime.metrics import service_registry
 from switchboard_runtime.outbox import OutboxRelay
+from switchboard_runtime.redis_client import check_redis_mode, is_cluster, redis_client
 from switchboard_runtime.redis_keys import Keys
 from switchboard_runtime.settings import CommonSettings
 
@@ -64,35 +67,6 @@ class Worker(Protocol):
     async def run(self) -> None: ...
 
     def stop(self) -> None: ...
-
-
-def redis_access(settings: CommonSettings) -> dict[str, Any]:
-    """Who the service is to Redis and which CA it trusts (those set of REDIS_USERNAME,
-    REDIS_PASSWORD, REDIS_TLS_CA_FILE), as redis-py connection arguments."""
-    access: dict[str, Any] = {}
-    if settings.redis_username:
-        access["username"] = settings.redis_username
-    if settings.redis_password:
-        access["password"] = settings.redis_password.get_secret_value()
-    if settings.redis_tls_ca_file:
-        access["ssl_ca_certs"] = settings.redis_tls_ca_file
-    return access
-
-
-def redis_client(settings: CommonSettings) -> Redis:
-    """A Redis client for the service (connects lazily, on first use). A burst past
-    REDIS_MAX_CONNECTIONS waits (up to REDIS_POOL_TIMEOUT_SECONDS) for a free connection.
-    A ``rediss://`` URL speaks TLS, checking the server's certificate."""
-    pool = BlockingConnectionPool.from_url(
-        settings.redis_url,
-        **redis_access(settings),
-        max_connections=settings.redis_max_connections,
-        timeout=settings.redis_pool_timeout_seconds,
-        socket_timeout=5,
-        socket_connect_timeout=2,
-        health_check_interval=10,
-    )
-    return Redis.from_pool(pool)
 
 
 class ServiceRuntime:
@@ -155,6 +129,8 @@ class ServiceRuntime:
                 # the message, not only the type: it says why (a refused password, a
                 # certificate not trusted, a broker not there)
                 why = f"{type(exc).__name__}: {exc}"
+                if isinstance(exc, KafkaConnectionError):  # aiokafka only logged the reason
+                    why += f" ({await bootstrap_failure(self.settings)})"
                 log.warning("startup_waiting_for_brokers", error=why, backoff_s=backoff)
                 await self._close_producer()
                 await asyncio.sleep(backoff)
@@ -169,6 +145,7 @@ class ServiceRuntime:
         )
 
     async def _connect_once(self) -> None:
+        await check_redis_mode(self.settings)  # REDIS_CLUSTER agrees with the server
         await self.redis.ping()
         if not await self.generation.establish(self._never_consumed):
             raise StateLost("the store lost its state (see the redis_state_lost line)")
@@ -193,6 +170,7 @@ class ServiceRuntime:
             broker = KafkaBroker(
                 self.settings.kafka_bootstrap_servers,
                 client_id=f"{self.service}-consumer",
+                security=faststream_security(self.settings),
                 logger=FastStreamLogger(),
             )
             self._register(broker, self.producer)
@@ -241,6 +219,8 @@ class ServiceRuntime:
         """Readiness checks: Redis and Kafka answer now, and start-up has finished."""
 
         async def redis_ok() -> bool:
+            if is_cluster(self.redis):  # the master of the tenant's slot, not any node
+                return await self.redis.exists(self.keys.generation()) >= 0
             return bool(await self.redis.ping())
 
         async def kafka_ok() -> bool:
@@ -287,7 +267,8 @@ def service_app(
     pages: Sequence[str] = (),
 ) -> FastAPI:
     """An ASGI app whose lifespan runs ``runtime``, with the health and metrics routes;
-    a RedisError is a 503, and a 422 is always valid JSON (see ``validation_failed``).
+    a RedisError (or a cluster's RedisClusterException) is a 503, and a 422 is always
+    valid JSON (see ``validation_failed``).
     ``live_metrics``: the service's own gauges, read from Redis at each scrape;
     ``pages``: paths still served while the store has lost its state (see
     RefuseWhileStateLost)."""
@@ -299,6 +280,7 @@ def service_app(
 
     app.include_router(health_router(runtime.checks(), metrics_page))
     app.add_exception_handler(RedisError, _storage_unavailable)
+    app.add_exception_handler(RedisClusterException, _storage_unavailable)  # not a RedisError
     app.add_exception_handler(RequestValidationError, validation_failed)
     app.add_middleware(RefuseWhileStateLost, generation=runtime.generation, pages=pages)
     http_metrics = HttpMetrics()

@@ -4,18 +4,21 @@ from __future__ import annotations
 
 from datetime import timedelta
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from switchboard_runtime.auth import AuthConfig
+from switchboard_runtime.kafka_settings import KafkaAccessSettings
 
 MIN_SECRET_CHARS = 32
 MAX_GC_THRESHOLD = 10_000_000
 
 
-class CommonSettings(BaseSettings):
-    """Environment variables understood by every service (names are part of the contract)."""
+class CommonSettings(KafkaAccessSettings):
+    """Environment variables understood by every service (names are part of the contract);
+    the Kafka security ones are in KafkaAccessSettings."""
 
     model_config = SettingsConfigDict(env_prefix="", extra="ignore", case_sensitive=False)
 
@@ -24,6 +27,12 @@ class CommonSettings(BaseSettings):
     )
     redis_url: str = Field(
         "redis://127.0.0.1:6379/0", description="Redis (or Valkey) URL; rediss:// for TLS."
+    )
+    redis_cluster: bool = Field(
+        False,
+        description="true: REDIS_URL names one node of a Redis Cluster (db 0), from which "
+        "the client discovers the rest; a redis+cluster:// (rediss+cluster://) URL says the "
+        "same. Start-up checks that the server agrees (INFO cluster).",
     )
     redis_username: str | None = Field(
         None, description="Redis ACL user (or in REDIS_URL as rediss://user:password@host)."
@@ -151,6 +160,16 @@ class CommonSettings(BaseSettings):
             # 0 would switch collection off: cycles would pile up without bound
             raise ValueError(f"each threshold from 1 to {MAX_GC_THRESHOLD:,} (not {value!r})")
         return value
+
+    @model_validator(mode="after")
+    def _cluster_scheme(self) -> CommonSettings:
+        scheme, sep, rest = self.redis_url.partition("://")
+        if sep and scheme in ("redis+cluster", "rediss+cluster"):
+            self.redis_url = f"{scheme.removesuffix('+cluster')}://{rest}"
+            self.redis_cluster = True
+        if self.redis_cluster and urlsplit(self.redis_url).path.strip("/") not in ("", "0"):
+            raise ValueError("a Redis Cluster has only db 0: REDIS_URL must name no other")
+        return self
 
     @property
     def retention_seconds(self) -> int:

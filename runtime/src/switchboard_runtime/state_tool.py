@@ -4,9 +4,10 @@
     sb-state reset --yes     start over on what the store holds now (say after it lost
                              its state): every running service adopts the new generation
 
-Redis comes from ``REDIS_URL``, else from ``.run/env`` written by ``make run``; the
-tenant from ``TENANT_ID`` (default ``default``) or ``--tenant``. See
-switchboard_runtime.generation for what the marker is for.
+Redis comes from ``REDIS_URL``, else from ``.run/env`` written by ``make run`` (a Redis
+Cluster node with ``REDIS_CLUSTER=true`` or a ``redis+cluster://`` URL); the tenant from
+``TENANT_ID`` (default ``default``) or ``--tenant``. See switchboard_runtime.generation
+for what the marker is for.
 """
 
 from __future__ import annotations
@@ -15,10 +16,20 @@ import argparse
 import os
 
 from redis import Redis
+from redis.cluster import RedisCluster
 
 from switchboard_runtime.generation import RESET, new_marker
 from switchboard_runtime.redis_keys import Keys
 from switchboard_runtime.run_env import setting
+from switchboard_runtime.settings import CommonSettings
+
+
+def _client(url: str) -> Redis | RedisCluster:
+    """A client of ``url``: of a cluster when REDIS_CLUSTER (or the URL's scheme) says so."""
+    settings = CommonSettings(redis_url=url)
+    if settings.redis_cluster:
+        return RedisCluster.from_url(settings.redis_url, decode_responses=True)
+    return Redis.from_url(settings.redis_url, decode_responses=True)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -28,7 +39,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--yes", action="store_true", help="confirm the reset")
     args = parser.parse_args(argv)
     key = Keys(args.tenant).generation()
-    client = Redis.from_url(setting("REDIS_URL"), decode_responses=True)
+    client = _client(setting("REDIS_URL"))
     try:
         found = client.get(key)
         marker = found if isinstance(found, str) else None

@@ -21,8 +21,7 @@ NewTopic = Callable[[str], Awaitable[str]]
 
 def runtime_settings(brokers: Brokers, **overrides: Any) -> CommonSettings:
     values: dict[str, Any] = {
-        "kafka_bootstrap_servers": brokers.kafka_bootstrap_servers,
-        "redis_url": brokers.redis_url,
+        **brokers.settings(),
         "kafka_topic_partitions": 3,
         **overrides,
     }
@@ -45,7 +44,7 @@ async def producer(settings: CommonSettings) -> AsyncIterator[AIOKafkaProducer]:
 
 @pytest_asyncio.fixture(scope="session")
 async def redis_client(brokers: Brokers) -> AsyncIterator[Redis]:
-    client = Redis.from_url(brokers.redis_url)
+    client = brokers.redis()
     yield client
     await client.aclose()
 

@@ -82,7 +82,7 @@ async def test_a_script_failing_after_writes_of_every_kind_leaves_no_trace(
     brokers: Brokers, tenant_keys: tuple[Keys, list[str]]
 ) -> None:
     keys, names = tenant_keys
-    redis = Redis.from_url(brokers.redis_url)
+    redis = brokers.redis()
     try:
         await redis.set(keys.generation(), GENERATION)
         await seed(redis, names)
@@ -106,7 +106,7 @@ async def test_a_script_over_another_generation_changes_nothing(
     brokers: Brokers, tenant_keys: tuple[Keys, list[str]]
 ) -> None:
     keys, names = tenant_keys
-    redis = Redis.from_url(brokers.redis_url)
+    redis = brokers.redis()
     try:
         await seed(redis, names)
         before = await state(redis, names)
@@ -152,7 +152,7 @@ async def test_reviewed_cases_leave_no_trace(
     brokers: Brokers, tenant_keys: tuple[Keys, list[str]], body: str, seed: dict[str, Any]
 ) -> None:
     keys, names = tenant_keys
-    redis = Redis.from_url(brokers.redis_url)
+    redis = brokers.redis()
     try:
         await redis.set(keys.generation(), GENERATION)
         key = names[0]

@@ -7,7 +7,6 @@ import asyncio
 import uuid
 
 import pytest
-from redis.asyncio import Redis
 from switchboard_devtools.testing import Brokers, eventually
 from switchboard_runtime.generation import RESET, Generation, GenerationWatch, new_marker
 from switchboard_runtime.redis_keys import Keys
@@ -24,7 +23,7 @@ async def no() -> bool:
 
 
 async def test_a_new_deployment_initialises_a_wiped_one_does_not(brokers: Brokers) -> None:
-    redis = Redis.from_url(brokers.redis_url)
+    redis = brokers.redis()
     keys = Keys(f"t{uuid.uuid4().hex[:12]}")
     try:
         consumed_before = Generation(redis, keys, ["svc"])
@@ -50,7 +49,7 @@ async def test_a_new_deployment_initialises_a_wiped_one_does_not(brokers: Broker
 
 
 async def test_a_reset_is_adopted_and_start_up_writes_are_redone(brokers: Brokers) -> None:
-    redis = Redis.from_url(brokers.redis_url)
+    redis = brokers.redis()
     keys = Keys(f"t{uuid.uuid4().hex[:12]}")
     generation = Generation(redis, keys)
     assert await generation.establish(yes)

@@ -40,7 +40,7 @@ def builders() -> list[tuple[str, list[object]]]:
 
 @pytest.fixture
 async def tenant(brokers: Brokers) -> AsyncIterator[tuple[Redis, Keys]]:
-    redis = Redis.from_url(brokers.redis_url)
+    redis = brokers.redis()
     keys = Keys(f"t{uuid.uuid4().hex[:12]}")
     await redis.set(keys.generation(), GENERATION)
     yield redis, keys

@@ -199,6 +199,9 @@ async def test_entries_survive_a_producer_that_cannot_publish(
     written = [await append(redis_client, outbox, topic, key, i) for i in range(5)]
     broken = make_producer(settings, client_id="rt-broken")
     await broken.start()
+    # knowing the topic (as a producer that has published does), it is refused at once;
+    # not knowing it, Apache Kafka would have it wait for metadata that never comes
+    await broken.partitions_for(topic)
     await broken.stop()  # a real producer that no longer reaches Kafka
 
     async with KafkaTap(brokers.kafka_bootstrap_servers, topic) as tap:

@@ -10,7 +10,7 @@ import pytest
 from redis.exceptions import ConnectionError as RedisConnectionError
 from switchboard_devtools.embedded import free_port
 from switchboard_devtools.testing import Brokers
-from switchboard_runtime.service import redis_client
+from switchboard_runtime.redis_client import redis_client
 from switchboard_runtime.settings import CommonSettings
 
 from .conftest import runtime_settings

@@ -28,7 +28,7 @@ def dlq_topic(topic: str) -> str:
 COMMAND_TOPICS: tuple[str, ...] = (WORKITEM_COMMANDS, CALLBACK_COMMANDS, AGENT_COMMANDS)
 EVENT_TOPICS: tuple[str, ...] = (WORKITEM_EVENTS, AGENT_EVENTS)
 
-CONSUMED_TOPICS: tuple[str, ...] = (*COMMAND_TOPICS, WORKITEM_EVENTS)
+CONSUMED_TOPICS: tuple[str, ...] = (*COMMAND_TOPICS, *EVENT_TOPICS)
 """Topics some service consumes; each of them has a dead-letter topic."""
 
 DLQ_TOPICS: tuple[str, ...] = tuple(dlq_topic(t) for t in CONSUMED_TOPICS)

@@ -16,8 +16,9 @@ from switchboard_runtime.kafka_offsets import ConsumerRef
 from switchboard_runtime.logs import configure_logging
 from switchboard_runtime.partitioned_deadlines import PartitionedDeadlines
 from switchboard_runtime.pipeline import make_pipeline
+from switchboard_runtime.redis_client import redis_client
 from switchboard_runtime.redis_keys import Keys
-from switchboard_runtime.service import Hooks, ServiceRuntime, redis_client, service_app
+from switchboard_runtime.service import Hooks, ServiceRuntime, service_app
 from switchboard_schemas.topics import ALL_TOPICS, CALLBACK_COMMANDS, WORKITEM_EVENTS
 
 from callback.api import CallbackApi, request_body_defs

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 import structlog
 from redis.asyncio import Redis
-from redis.exceptions import RedisError
+from redis.exceptions import RedisClusterException, RedisError
 from switchboard_runtime.deadlines import DeadlineTimer
 from switchboard_runtime.partitioned_deadlines import DeadlineSets, PartitionedDeadlines
 from switchboard_runtime.redis_keys import Keys
@@ -43,7 +43,7 @@ def deadline_timer(
     async def fire_in(partition: int | None, member: str, now_ms: int) -> str:
         try:
             return await callbacks.fire(member, now_ms, partition)
-        except (RedisError, OSError):
+        except (RedisError, RedisClusterException, OSError):
             raise
         except Exception as exc:
             log.exception("callback_deadline_failed", member=member, error=repr(exc))

@@ -64,8 +64,7 @@ class RunningCallback:
 
 def callback_settings(brokers: Brokers, **overrides: Any) -> CallbackSettings:
     values: dict[str, Any] = {
-        "kafka_bootstrap_servers": brokers.kafka_bootstrap_servers,
-        "redis_url": brokers.redis_url,
+        **brokers.settings(),
         "kafka_topic_partitions": 3,
         "default_phone_region": "US",
         "max_message_bytes": 16384,

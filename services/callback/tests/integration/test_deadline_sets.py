@@ -45,7 +45,7 @@ async def _as_before_partitions(redis: Redis, callback_id: str) -> None:
 async def test_a_due_time_in_the_single_set_still_fires(
     service: RunningCallback, brokers: Brokers, phone: str, queue: str
 ) -> None:
-    async with Redis.from_url(brokers.redis_url) as redis:
+    async with brokers.redis() as redis:
         callback_id = await _schedule(service, phone, queue, in_s=2)
         await _as_before_partitions(redis, callback_id)
 
@@ -62,7 +62,7 @@ async def test_a_due_time_in_the_single_set_still_fires(
 async def test_a_cancel_removes_a_due_time_from_the_single_set_too(
     service: RunningCallback, brokers: Brokers, phone: str, queue: str
 ) -> None:
-    async with Redis.from_url(brokers.redis_url) as redis:
+    async with brokers.redis() as redis:
         callback_id = await _schedule(service, phone, queue, in_s=600)
         await _as_before_partitions(redis, callback_id)
         cancelled = await service.http.delete(f"/v1/callbacks/{callback_id}")

@@ -43,7 +43,7 @@ async def short_lived(
 
 @pytest_asyncio.fixture
 async def redis(brokers: Brokers) -> AsyncIterator[Redis]:
-    async with Redis.from_url(brokers.redis_url) as client:
+    async with brokers.redis() as client:
         yield client
 
 

@@ -1,7 +1,8 @@
 """This replica's open streams, woken when their agent's log grows.
 
 One subscription per replica to the tenant's news channel (each message: the agent ids
-whose log grew, one per line); each open stream waits on a flag of its own and, when
+whose log grew, one per line; on a Redis Cluster a sharded one, SSUBSCRIBE, served by
+the master of the tenant's slot); each open stream waits on a flag of its own and, when
 woken, reads its agent's log from where it left off. The log is in Redis, so a lost
 notification (the subscription reconnecting) costs only latency: every stream reads its
 log again at each heartbeat, and all of them are woken when the subscription comes back.
@@ -16,7 +17,8 @@ from collections.abc import Iterator
 
 import structlog
 from redis.asyncio import Redis
-from redis.exceptions import RedisError
+from redis.asyncio.cluster import ClusterPubSub
+from redis.exceptions import RedisClusterException, RedisError
 from switchboard_runtime.waiting import wait_at_most
 
 log = structlog.get_logger(__name__)
@@ -66,21 +68,28 @@ class Hub:
         while not self._stopping.is_set():
             try:
                 await self._listen()
-            except (RedisError, OSError) as exc:
+            except (RedisError, RedisClusterException, OSError) as exc:
                 log.warning("desktop_news_unavailable", error=repr(exc))
                 await wait_at_most(self._stopping, RETRY_S)
 
     async def _listen(self) -> None:
         async with self._redis.pubsub(ignore_subscribe_messages=True) as pubsub:
-            await pubsub.subscribe(self._channel)
+            if isinstance(pubsub, ClusterPubSub):  # sharded: on the tenant's master
+                await pubsub.ssubscribe(self._channel)
+                get_message = pubsub.get_sharded_message
+            else:
+                await pubsub.subscribe(self._channel)
+                get_message = pubsub.get_message
             self.wake_all()  # whatever was published while not subscribed
             while not self._stopping.is_set():
-                message = await pubsub.get_message(timeout=1.0)
-                if message is not None and message.get("type") == "message":
-                    data = message["data"]
-                    text = data.decode() if isinstance(data, bytes) else str(data)
-                    for agent in text.split(NEWS_SEPARATOR):
-                        self.wake(agent)
+                message = await get_message(timeout=1.0)
+                if message is not None and message.get("type") in ("message", "smessage"):
+                    self._wake_named(message["data"])
+
+    def _wake_named(self, data: object) -> None:
+        text = data.decode() if isinstance(data, bytes) else str(data)
+        for agent in text.split(NEWS_SEPARATOR):
+            self.wake(agent)
 
     def stop(self) -> None:
         self._stopping.set()

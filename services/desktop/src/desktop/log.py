@@ -22,6 +22,7 @@ from switchboard_runtime.atomic import PIPELINE_CALLS, AtomicScript, GenerationS
 from switchboard_runtime.clock import ClockMs
 from switchboard_runtime.dispatch import On
 from switchboard_runtime.lua import lua_files
+from switchboard_runtime.redis_client import is_cluster
 from switchboard_runtime.redis_keys import Keys
 from switchboard_schemas.envelope import CloudEvent
 from switchboard_schemas.registry import (
@@ -120,4 +121,8 @@ class DesktopLog:
             pipe.xtrim(log, minid=str(oldest_kept), approximate=False)
             pipe.xtrim(log, maxlen=self._max_entries, approximate=True)
             pipe.pexpire(log, self._resume_ms * 2)  # an agent gone quiet leaves no log
-        pipe.publish(self._keys.desktop_channel(), NEWS_SEPARATOR.join(agents))
+        news = NEWS_SEPARATOR.join(agents)
+        if is_cluster(pipe):  # sharded: to the master of the tenant's slot (see hub.py)
+            pipe.execute_command("SPUBLISH", self._keys.desktop_channel(), news)
+        else:
+            pipe.publish(self._keys.desktop_channel(), news)

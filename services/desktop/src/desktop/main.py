@@ -13,8 +13,9 @@ from switchboard_runtime.consume_batches import Batching, subscribe_batches
 from switchboard_runtime.generation import Generation
 from switchboard_runtime.http import serve
 from switchboard_runtime.logs import configure_logging
+from switchboard_runtime.redis_client import redis_client
 from switchboard_runtime.redis_keys import Keys
-from switchboard_runtime.service import Hooks, ServiceRuntime, redis_client, service_app
+from switchboard_runtime.service import Hooks, ServiceRuntime, service_app
 from switchboard_schemas.topics import ALL_TOPICS
 
 from desktop.config import DesktopSettings

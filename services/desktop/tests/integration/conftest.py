@@ -37,8 +37,7 @@ class RunningDesktop:
 
 def desktop_settings(brokers: Brokers, **overrides: Any) -> DesktopSettings:
     values: dict[str, Any] = {
-        "kafka_bootstrap_servers": brokers.kafka_bootstrap_servers,
-        "redis_url": brokers.redis_url,
+        **brokers.settings(),
         "tenant_id": TENANT,
         "consumer_group_prefix": TENANT,
         "kafka_topic_partitions": 3,

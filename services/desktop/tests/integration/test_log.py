@@ -12,6 +12,7 @@ import pytest
 from desktop.log import DesktopLog
 from redis.asyncio import Redis
 from redis.asyncio.client import PubSub
+from redis.asyncio.cluster import ClusterPubSub
 from switchboard_devtools.testing import Brokers
 from switchboard_runtime.atomic import PIPELINE_CALLS, FixedGeneration
 from switchboard_runtime.redis_keys import Keys
@@ -26,7 +27,7 @@ NOW_MS = 1_790_000_000_000
 
 @pytest.fixture
 async def redis(brokers: Brokers) -> AsyncIterator[Redis]:
-    client = Redis.from_url(brokers.redis_url)
+    client = brokers.redis()
     yield client
     await client.aclose()
 
@@ -79,11 +80,14 @@ async def subscribed(redis: Redis) -> AsyncIterator[PubSub]:
 
 
 async def next_message(pubsub: PubSub, kind: str) -> dict[str, Any]:
-    """The next message of ``kind`` (subscribe, message) within 10 s."""
+    """The next message of ``kind`` (subscribe, message) within 10 s; on a cluster the
+    news are sharded (ssubscribe, smessage), as the gateway's hub reads them."""
+    sharded = isinstance(pubsub, ClusterPubSub)
+    get = pubsub.get_sharded_message if isinstance(pubsub, ClusterPubSub) else pubsub.get_message
     async with asyncio.timeout(10):
         while True:
-            message = await pubsub.get_message(timeout=1.0)
-            if message is not None and message["type"] == kind:
+            message = await get(timeout=1.0)
+            if message is not None and message["type"] == ("s" if sharded else "") + kind:
                 return dict(message)
 
 
@@ -99,7 +103,10 @@ async def test_a_batch_appends_once_in_order_and_names_every_agent_in_one_messag
         WorkItemCancelled.model_validate(nobody_data),
     )
     plans = [log.plan(e, p) for e, p in (ada, nobody, bo, ada_again, ada)]  # ada's first twice
-    await subscribed.subscribe(keys.desktop_channel())
+    if isinstance(subscribed, ClusterPubSub):
+        await subscribed.ssubscribe(keys.desktop_channel())
+    else:
+        await subscribed.subscribe(keys.desktop_channel())
     await next_message(subscribed, "subscribe")
 
     outcomes = await log.execute(plans)

@@ -18,9 +18,9 @@ from aiokafka import AIOKafkaProducer
 from desktop.config import DesktopSettings
 from desktop.main import create_app
 from desktop.stream import entry_key
-from switchboard_devtools.testing import Brokers, eventually, serving_ready
+from switchboard_devtools.testing import Brokers, KafkaTap, eventually, serving_ready
 from switchboard_devtools.testing_auth import bearer, token
-from switchboard_schemas.topics import AGENT_EVENTS, WORKITEM_EVENTS
+from switchboard_schemas.topics import AGENT_EVENTS, WORKITEM_EVENTS, dlq_topic
 
 pytestmark = pytest.mark.integration
 
@@ -29,8 +29,7 @@ TENANT = f"desk{uuid.uuid4().hex[:8]}"
 
 def settings(brokers: Brokers) -> DesktopSettings:
     return DesktopSettings(
-        kafka_bootstrap_servers=brokers.kafka_bootstrap_servers,
-        redis_url=brokers.redis_url,
+        **brokers.settings(),
         tenant_id=TENANT,
         consumer_group_prefix=TENANT,
         kafka_topic_partitions=3,
@@ -225,3 +224,23 @@ async def test_an_agent_may_hold_only_so_many_streams_on_one_gateway(brokers: Br
                 return answer.status_code == 200
 
         assert await eventually(opens, timeout=10)  # closed ones count no more
+
+
+async def test_a_poison_event_goes_to_its_dlq_and_the_next_one_is_shown(
+    brokers: Brokers, gateway: httpx.AsyncClient, producer: AIOKafkaProducer
+) -> None:
+    """agent.events has a dead-letter topic of its own, made with the others (a Kafka
+    that does not create topics on first use would otherwise refuse the record)."""
+    ada = f"ada-{uuid.uuid4().hex[:6]}"
+    async with (
+        KafkaTap(brokers.kafka_bootstrap_servers, dlq_topic(AGENT_EVENTS)) as dead,
+        stream(gateway, bearer(ada, ["agent"])) as sse,
+    ):
+        assert (await sse.next())["event"] == "snapshot"
+        await producer.send_and_wait(AGENT_EVENTS, b"{not json", key=ada.encode())
+        after = offer(ada, 3)
+        await send(producer, AGENT_EVENTS, after, ada)
+        [refused] = await dead.wait_for(lambda r: r.value == b"{not json", timeout=30)
+        assert dict(refused.headers)["sb-error"] == b"not_json"
+        shown = await sse.next()
+        assert json.loads(shown["data"])["id"] == after["id"]

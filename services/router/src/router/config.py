@@ -43,3 +43,10 @@ class RouterSettings(DeadlineSettings, BatchSettings):
         le=100_000,
         description="Available agents per queue and kind considered per pass.",
     )
+    clock_offset_ms: int = Field(
+        0,
+        ge=-3_600_000,
+        le=3_600_000,
+        description="Shifts this process's clock by this many milliseconds: a fault test's "
+        "way to run replicas whose clocks disagree. Leave 0; a real skew is fixed with NTP.",
+    )

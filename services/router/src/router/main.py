@@ -7,15 +7,16 @@ from aiokafka import AIOKafkaProducer
 from fastapi import FastAPI
 from faststream.kafka import KafkaBroker
 from switchboard_runtime.batch import BatchPipeline, batch_pipeline
-from switchboard_runtime.clock import wall_clock_ms
+from switchboard_runtime.clock import ClockMs, shifted_clock_ms
 from switchboard_runtime.commits import OffsetCommitter
 from switchboard_runtime.consume_batches import Batching, subscribe_batches
 from switchboard_runtime.generation import Generation
 from switchboard_runtime.http import serve
 from switchboard_runtime.logs import configure_logging
 from switchboard_runtime.partitioned_deadlines import DeadlineSets, PartitionedDeadlines
+from switchboard_runtime.redis_client import redis_client
 from switchboard_runtime.redis_keys import Keys
-from switchboard_runtime.service import Hooks, ServiceRuntime, redis_client, service_app
+from switchboard_runtime.service import Hooks, ServiceRuntime, service_app
 from switchboard_schemas.topics import AGENT_COMMANDS, ALL_TOPICS, WORKITEM_EVENTS
 
 from router.config import RouterSettings
@@ -29,13 +30,14 @@ SERVICE = "router"
 log = structlog.get_logger(__name__)
 
 
-def create_app(settings: RouterSettings) -> FastAPI:
+def create_app(settings: RouterSettings, clock_ms: ClockMs | None = None) -> FastAPI:
     """The router as an ASGI app (health and metrics); its lifespan consumes and fires."""
+    clock_ms = clock_ms or shifted_clock_ms(settings.clock_offset_ms)
     config = RoutingConfig.load(settings.routing_config)
     runtime: ServiceRuntime
     pipelines: list[BatchPipeline[ScriptCall]] = []  # one per broker connection
     committer = OffsetCommitter()
-    deadlines = PartitionedDeadlines.of(AGENT_COMMANDS, settings, wall_clock_ms, service=SERVICE)
+    deadlines = PartitionedDeadlines.of(AGENT_COMMANDS, settings, clock_ms, service=SERVICE)
     batching = Batching.of(settings)
 
     async def finish_batches() -> None:
@@ -77,7 +79,7 @@ def create_app(settings: RouterSettings) -> FastAPI:
     keys = Keys(settings.tenant_id)
     redis = redis_client(settings)
     generation = Generation(redis, keys, [SERVICE])
-    scripts = RouterScripts(redis, keys, timing, wall_clock_ms, generation)
+    scripts = RouterScripts(redis, keys, timing, clock_ms, generation)
     engine = RouterEngine(scripts, default_disposition=settings.wrapup_default_disposition)
     plans = RouterPlans(
         config,
@@ -107,7 +109,7 @@ def create_app(settings: RouterSettings) -> FastAPI:
         ),
         workers=[timer],
     )
-    gauges = router_gauges(redis, keys, config, deadlines.offsets.partition_count, wall_clock_ms)
+    gauges = router_gauges(redis, keys, config, deadlines.offsets.partition_count, clock_ms)
     app = service_app(runtime, "Switchboard router", live_metrics=gauges)
     app.state.engine = engine
     return app

@@ -16,7 +16,7 @@ MakeRouter = Callable[[RoutingConfig | None], Awaitable[Harness]]
 
 @pytest_asyncio.fixture
 async def redis(brokers: Brokers) -> AsyncIterator[Redis]:
-    client = Redis.from_url(brokers.redis_url, decode_responses=True)
+    client = brokers.redis(decode_responses=True)
     yield client
     await client.aclose()
 

@@ -23,7 +23,6 @@ from hypothesis.stateful import (
     rule,
     run_state_machine_as_test,
 )
-from redis.asyncio import Redis
 from router.routing_config import kind_of
 from switchboard_devtools.testing import Brokers
 from switchboard_schemas.envelope import CloudEvent
@@ -57,13 +56,13 @@ capacities = st.one_of(
 
 
 class RouterMachine(RuleBasedStateMachine):
-    redis_url: ClassVar[str] = ""
+    brokers: ClassVar[Brokers]
     items = Bundle("items")
 
     def __init__(self) -> None:
         super().__init__()
         self.loop = asyncio.new_event_loop()
-        self.redis = Redis.from_url(self.redis_url, decode_responses=True)
+        self.redis = self.brokers.redis(decode_responses=True)
         self.h = Harness(self.redis)
         self.checker = Checker()
         self.snap: Snapshot | None = None
@@ -284,7 +283,7 @@ class RouterMachine(RuleBasedStateMachine):
 
 
 def test_router_state_machine(brokers: Brokers) -> None:
-    RouterMachine.redis_url = brokers.redis_url
+    RouterMachine.brokers = brokers
     run_state_machine_as_test(
         RouterMachine,
         settings=settings(

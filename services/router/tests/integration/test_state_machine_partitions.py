@@ -37,7 +37,7 @@ class PartitionedRouterMachine(RouterMachine):
 
 
 def test_router_state_machine_with_partitioned_deadlines(brokers: Brokers) -> None:
-    PartitionedRouterMachine.redis_url = brokers.redis_url
+    PartitionedRouterMachine.brokers = brokers
     run_state_machine_as_test(
         PartitionedRouterMachine,
         settings=settings(

@@ -34,7 +34,7 @@ pytestmark = pytest.mark.integration
 
 @pytest_asyncio.fixture
 async def redis(brokers: Brokers) -> AsyncIterator[Redis]:
-    client = Redis.from_url(brokers.redis_url)
+    client = brokers.redis()
     yield client
     await client.aclose()
 

@@ -34,7 +34,7 @@ TASK = {"type": "task", "sub_type": "metrics", "channel": "form", "description":
 
 @pytest_asyncio.fixture
 async def redis(brokers: Brokers) -> AsyncIterator[Redis]:
-    client = Redis.from_url(brokers.redis_url)
+    client = brokers.redis()
     yield client
     await client.aclose()
 
@@ -101,7 +101,8 @@ async def test_outbox_pending_returns_to_zero_once_drained(
 
 
 async def test_without_redis_metrics_still_answer_and_say_so(brokers: Brokers) -> None:
-    settings = workitem_settings(brokers, redis_url=f"redis://127.0.0.1:{free_port()}")
+    nowhere = f"redis://127.0.0.1:{free_port()}"
+    settings = workitem_settings(brokers, redis_url=nowhere, redis_cluster=False)
     async with (
         serving(create_app(settings)) as url,
         httpx.AsyncClient(headers=bearer(), base_url=url) as http,

@@ -30,6 +30,7 @@ async def test_ready_flips_when_redis_is_unreachable_and_back_with_its_state(
         settings = workitem_settings(
             brokers,
             redis_url=own_redis.start_redis(persist_dir=tmp_path),
+            redis_cluster=False,  # its own plain server, whatever the session's
             consumer_group_prefix=f"readiness-{uuid.uuid4().hex[:8]}",
         )
         async with (
@@ -64,6 +65,7 @@ async def test_a_store_that_comes_back_empty_is_noticed_until_it_is_reset(
         settings = workitem_settings(
             brokers,
             redis_url=own_redis.start_redis(),  # memory only
+            redis_cluster=False,  # its own plain server, whatever the session's
             consumer_group_prefix=f"wiped-{uuid.uuid4().hex[:8]}",
         )
         async with (

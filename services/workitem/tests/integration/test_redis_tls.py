@@ -37,6 +37,7 @@ def settings_for(brokers: Brokers, server: SecureRedis, **access: Any) -> Any:
     return workitem_settings(
         brokers,
         redis_url=server.url,
+        redis_cluster=False,
         consumer_group_prefix=f"tls-{uuid.uuid4().hex[:8]}",
         **access,
     )

@@ -30,7 +30,7 @@ OFFER = {"offer_id": "of-1", "expires_at": "2030-01-01T00:00:00Z"}
 
 @pytest_asyncio.fixture
 async def redis(brokers: Brokers) -> AsyncIterator[Redis]:
-    client = Redis.from_url(brokers.redis_url)
+    client = brokers.redis()
     yield client
     await client.aclose()
 
