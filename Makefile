@@ -11,7 +11,7 @@ PACKAGES := schemas runtime devtools services/workitem services/router services/
 MANIFESTS := $(foreach p,$(PACKAGES),$(p)/pyproject.toml) requirements-dev.txt constraints.txt
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test lint format unit integration asyncapi bench clean
+.PHONY: help install run test lint format unit integration asyncapi bench chaos clean
 
 help:
 	@echo "make run    start Kafka+Redis (embedded unless KAFKA_BOOTSTRAP_SERVERS/REDIS_URL are set) and the four services"
@@ -19,6 +19,7 @@ help:
 	@echo "make test   lint (ruff, mypy strict) and the whole test suite against real brokers"
 	@echo "make lint   ruff + mypy only;  make format   apply ruff's formatting"
 	@echo "make bench  benchmarks with baselines (BENCH_FULL=1 for longer runs, KAFKA=apache on Apache Kafka)"
+	@echo "make chaos  fault injection on 3 Apache Kafka brokers + Valkey (CHAOS_LONG=1, CHAOS_ONLY=9,1)"
 	@echo "make asyncapi   regenerate docs/asyncapi/*.json from the schemas"
 
 install: $(STAMP)
@@ -40,7 +41,7 @@ run: install
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy $(foreach p,$(PACKAGES),$(p)/src) conftest.py bench
+	$(VENV)/bin/mypy $(foreach p,$(PACKAGES),$(p)/src) conftest.py bench chaos
 	@# test trees are checked one at a time: each has its own conftest module
 	@for d in $(foreach p,$(PACKAGES),$(p)/tests) tests; do \
 		[ -d $$d ] || continue; echo "mypy $$d"; $(VENV)/bin/mypy $$d || exit 1; done
@@ -90,6 +91,11 @@ integration: install
 
 bench: install
 	env -u VIRTUAL_ENV $(KAFKA_CHOICE) $(PY) -m bench.run
+
+# Fault injection on three Apache Kafka brokers and Valkey, with the invariant checker:
+# CHAOS_LONG=1 for the longer mode, CHAOS_ONLY=9,1 for some scenarios (chaos/results/)
+chaos: install
+	env -u VIRTUAL_ENV $(PY) -m chaos.run $(if $(CHAOS_LONG),--long) $(if $(CHAOS_ONLY),--only $(CHAOS_ONLY))
 
 asyncapi: install
 	$(PY) -m switchboard_schemas.asyncapi docs/asyncapi

@@ -168,7 +168,7 @@ class ServiceRuntime:
             self._tasks.append(asyncio.create_task(self.relay.run(), name="outbox-relay"))
         if self._register is not None and self.broker is None:
             broker = KafkaBroker(
-                self.settings.kafka_bootstrap_servers,
+                self.settings.kafka_servers(),
                 client_id=f"{self.service}-consumer",
                 security=faststream_security(self.settings),
                 logger=FastStreamLogger(),

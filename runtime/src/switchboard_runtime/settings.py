@@ -23,8 +23,21 @@ class CommonSettings(KafkaAccessSettings):
     model_config = SettingsConfigDict(env_prefix="", extra="ignore", case_sensitive=False)
 
     kafka_bootstrap_servers: str = Field(
-        "127.0.0.1:9092", description="Comma-separated Kafka bootstrap servers."
+        "127.0.0.1:9092", description="Comma-separated Kafka bootstrap servers (host:port)."
     )
+
+    @field_validator("kafka_bootstrap_servers")
+    @classmethod
+    def _servers_listed(cls, value: str) -> str:
+        servers = [server.strip() for server in value.split(",")]
+        if not all(servers):
+            raise ValueError("list host:port pairs separated by commas, none of them empty")
+        return ",".join(servers)
+
+    def kafka_servers(self) -> list[str]:
+        """KAFKA_BOOTSTRAP_SERVERS as a list: FastStream takes a string for one server."""
+        return self.kafka_bootstrap_servers.split(",")
+
     redis_url: str = Field(
         "redis://127.0.0.1:6379/0", description="Redis (or Valkey) URL; rediss:// for TLS."
     )

@@ -103,3 +103,14 @@ def test_settling_memory_freezes_what_is_loaded_and_sets_the_thresholds() -> Non
     finally:
         gc.unfreeze()
         gc.set_threshold(*before)
+
+
+def test_bootstrap_servers_are_a_list_of_host_ports(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", " k1:9092, k2:9092 ,k3:9092")
+    settings = CommonSettings()
+    assert settings.kafka_bootstrap_servers == "k1:9092,k2:9092,k3:9092"
+    assert settings.kafka_servers() == ["k1:9092", "k2:9092", "k3:9092"]
+    for listed in ("k1:9092,,k2:9092", "", "k1:9092,"):
+        monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", listed)
+        with pytest.raises(ValidationError, match="kafka_bootstrap_servers"):
+            CommonSettings()

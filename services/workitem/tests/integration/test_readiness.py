@@ -8,7 +8,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from switchboard_devtools.embedded import EmbeddedStack
+from switchboard_devtools.embedded import EmbeddedStack, free_port
 from switchboard_devtools.testing import Brokers, eventually, serving
 from switchboard_devtools.testing_auth import bearer
 from switchboard_runtime.state_tool import main as sb_state
@@ -97,3 +97,20 @@ async def test_a_store_that_comes_back_empty_is_noticed_until_it_is_reset(
 async def _state_is(http: httpx.AsyncClient, shown: str) -> bool:
     body = (await http.get("/health/ready")).json()
     return bool(body["checks"].get("redis_state") == shown)
+
+
+async def test_each_of_several_bootstrap_servers_is_tried(brokers: Brokers) -> None:
+    """KAFKA_BOOTSTRAP_SERVERS lists brokers, the first of them down: the service starts
+    on the next (FastStream took the list for one host name, and never started)."""
+    down = f"127.0.0.1:{free_port()}"
+    settings = workitem_settings(
+        brokers,
+        kafka_bootstrap_servers=f"{down}, {brokers.kafka_bootstrap_servers}",
+        consumer_group_prefix=f"listed-{uuid.uuid4().hex[:8]}",
+    )
+    async with (
+        serving(create_app(settings)) as url,
+        httpx.AsyncClient(headers=bearer(), base_url=url) as http,
+    ):
+        await eventually(lambda: _ready_is(http, 200), timeout=60)
+        assert (await http.post("/v1/workitems", json={"type": "task"})).status_code == 201
