@@ -197,9 +197,13 @@ class Watermarks:
         before now). Partitions whose due deadlines are past what this replica knows,
         and not covered by an end offset already asked for, are asked about in one
         request. Deadlines past the answer wait; ``wake`` says when they may fire."""
+        # assigned partitions whose committed offsets are not read yet (an attempt failed,
+        # or they came while another assignment's were read) are read now: a question
+        # asked before the partition moved away may cover their deadlines, and only
+        # the committed offset then tells that its end was reached
+        self._start_seeding()
         ask = [p for p, dues in due.items() if dues and max(dues) > self.knowledge(p).asked_at()]
         if ask:
-            self._start_seeding()  # should an earlier attempt have failed
             await self._ask(ask)
         marks: dict[int, int] = {}
         for partition, dues in due.items():

@@ -156,6 +156,35 @@ async def test_committed_offsets_that_could_not_be_read_are_read_at_the_next_req
     assert await marks.watermarks({0: [due]}) == {0: clock.now}
 
 
+async def test_a_partition_assigned_back_while_another_is_seeded_is_seeded_too() -> None:
+    """Found by make chaos (a rebalance storm): a replica asked about partition 4, lost
+    it before reaching that end, and got it back while the committed offsets of another
+    assignment were being read. Its deadline was covered by the old question, so no new
+    one was asked, and the partition was never seeded: on a quiet partition nothing else
+    reaches the old end, and the deadline never fired."""
+    s = await setup(4, ends={4: 10})
+    due = s.clock.now - 1
+    assert await s.marks.watermarks({4: [due]}) == {4: -1}  # backlog 0..10 to apply
+    s.marks.revoked([TopicPartition(TOPIC, 4)])
+    s.broker.commits[4] = 12  # the next owner applied it, and more, and committed
+    reading = asyncio.Event()
+    answer = s.broker.committed
+
+    async def slow_committed(partitions: Sequence[int]) -> dict[int, int]:
+        await reading.wait()
+        return await answer(partitions)
+
+    s.broker.committed = slow_committed  # type: ignore[method-assign]
+    s.marks.assigned([TopicPartition(TOPIC, 0)])  # its committed offsets are being read
+    s.marks.assigned([TopicPartition(TOPIC, 4)])  # 4 comes back meanwhile
+    reading.set()
+    await s.marks.seeded()
+    await s.marks.watermarks({4: [due]})
+    await s.marks.seeded()
+    assert s.marks.knowledge(4).applied_to == 12
+    assert await s.marks.watermarks({4: [due]}) == {4: s.clock.now}  # it may fire
+
+
 async def test_a_zombie_asks_the_broker_and_finds_the_new_owners_backlog() -> None:
     s = await setup(0, ends={0: 10})
     applied(s, 0, 9, timestamp=s.clock.now - 10)  # caught up before the pause
