@@ -13,6 +13,7 @@ import pytest
 import pytest_asyncio
 from redis.asyncio import Redis
 from redis.crc import key_slot
+from structlog.testing import capture_logs
 from switchboard_devtools.embedded import EmbeddedStack
 from switchboard_devtools.redis_cluster import RedisCluster
 from switchboard_runtime.atomic import AtomicScript, FixedGeneration, ScriptsReloaded, executed
@@ -134,3 +135,23 @@ async def test_start_up_refuses_a_setting_the_server_disagrees_with(nodes: Redis
         with pytest.raises(RedisModeMismatch, match="set REDIS_CLUSTER=false"):
             await check_redis_mode(CommonSettings(redis_url=url, redis_cluster=True))
         await check_redis_mode(CommonSettings(redis_url=url))
+
+
+async def test_a_user_without_info_is_taken_at_the_setting() -> None:
+    """A least-privilege ACL user (no @dangerous, so no INFO) still starts the services:
+    the mode cannot be checked, so it is logged and REDIS_CLUSTER is believed."""
+    with EmbeddedStack() as plain:
+        url = await asyncio.to_thread(plain.start_redis)
+        admin = Redis.from_url(url)
+        try:
+            await admin.acl_setuser(
+                "narrow", enabled=True, passwords=["+narrow-pw"], keys=["*"],
+                channels=["*"], commands=["+@all", "-@dangerous"],
+            )  # fmt: skip
+        finally:
+            await admin.aclose()
+        narrow = CommonSettings(redis_url=url, redis_username="narrow", redis_password="narrow-pw")
+        with capture_logs() as logs:
+            await check_redis_mode(narrow)
+    assert [e["event"] for e in logs] == ["redis_mode_unchecked"]
+    assert "permission" in logs[0]["error"].lower()

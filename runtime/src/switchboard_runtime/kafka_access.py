@@ -83,7 +83,9 @@ def faststream_security(settings: KafkaAccessSettings) -> BaseSecurity | None:
 def _hosts(bootstrap_servers: str) -> list[tuple[str, int]]:
     hosts = []
     for server in bootstrap_servers.split(","):
-        host, _, port = server.strip().rpartition(":")
+        host, colon, port = server.strip().rpartition(":")
+        if not colon or "]" in port:  # no port given (a bare name, or [v6] alone)
+            host, port = server.strip(), ""
         hosts.append((host.strip("[]"), int(port) if port.isdigit() else 9092))
     return hosts
 

@@ -28,7 +28,7 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.partitioner import murmur2
 from aiokafka.producer.message_accumulator import BatchBuilder
 from redis.asyncio import Redis
-from redis.exceptions import RedisError
+from redis.exceptions import RedisClusterException, RedisError
 
 from switchboard_runtime.logs import ids_of
 from switchboard_runtime.metrics import outbox_metrics
@@ -145,7 +145,7 @@ class OutboxRelay:
                     continue
                 last_id = await self._relay_once(last_id)
                 backoff = 0.05
-            except (TimeoutError, RedisError, OSError) as exc:
+            except (TimeoutError, RedisError, RedisClusterException, OSError) as exc:
                 self._renew_at = 0.0  # the lease may have lapsed meanwhile: check it again
                 log.warning("outbox_relay_retrying", error=repr(exc), backoff_s=backoff)
                 await self._pause(backoff)
@@ -155,7 +155,7 @@ class OutboxRelay:
                 await self._pause(backoff)
                 backoff = min(backoff * 2, 2.0)
         if self._acked:  # what is left would only be published again by the next holder
-            with contextlib.suppress(RedisError):
+            with contextlib.suppress(RedisError, RedisClusterException):
                 await self._redis.xdel(self._stream, *self._acked)
 
     async def _hold_lease(self) -> bool:
@@ -234,5 +234,5 @@ class OutboxRelay:
         self._stopping.set()
         try:
             await self._release(keys=[self._lease_key], args=[self._me])
-        except RedisError:
+        except (RedisError, RedisClusterException):
             log.warning("outbox_lease_release_failed")

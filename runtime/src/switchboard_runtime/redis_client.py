@@ -15,7 +15,7 @@ from typing import Any, cast
 import structlog
 from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.cluster import ClusterPipeline, RedisCluster
-from redis.exceptions import ClusterError, RedisClusterException, TryAgainError
+from redis.exceptions import ClusterError, RedisClusterException, ResponseError, TryAgainError
 
 from switchboard_runtime.settings import CommonSettings
 
@@ -99,11 +99,16 @@ async def cluster_enabled(settings: CommonSettings) -> bool:
 
 
 async def check_redis_mode(settings: CommonSettings) -> None:
-    """Refuse to start (RedisModeMismatch, logged as ``redis_cluster_mismatch``) when
-    REDIS_CLUSTER disagrees with what the server at REDIS_URL is: a plain client on a
-    cluster node would be redirected (MOVED) for every tenant other masters serve, a
-    cluster client cannot discover a plain server."""
-    enabled = await cluster_enabled(settings)
+    """Hold the start (RedisModeMismatch, logged as ``redis_cluster_mismatch``; the
+    start is retried) while REDIS_CLUSTER disagrees with what the server at REDIS_URL
+    is: a plain client on a cluster node would be redirected (MOVED) for every tenant
+    other masters serve, a cluster client cannot discover a plain server. A server that
+    refuses INFO (an ACL user without @dangerous, a proxy) is taken at the setting."""
+    try:
+        enabled = await cluster_enabled(settings)
+    except ResponseError as exc:
+        log.warning("redis_mode_unchecked", error=str(exc), redis_cluster=settings.redis_cluster)
+        return
     if enabled == settings.redis_cluster:
         return
     if enabled:

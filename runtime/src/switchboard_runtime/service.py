@@ -130,7 +130,8 @@ class ServiceRuntime:
                 # certificate not trusted, a broker not there)
                 why = f"{type(exc).__name__}: {exc}"
                 if isinstance(exc, KafkaConnectionError):  # aiokafka only logged the reason
-                    why += f" ({await bootstrap_failure(self.settings)})"
+                    reason = await bootstrap_failure(self.settings)
+                    why += f" ({reason})" if reason else ""
                 log.warning("startup_waiting_for_brokers", error=why, backoff_s=backoff)
                 await self._close_producer()
                 await asyncio.sleep(backoff)
