@@ -16,7 +16,6 @@ import signal
 import subprocess
 import sys
 import tempfile
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -27,7 +26,7 @@ from switchboard_devtools.apache_kafka import ApacheKafka, ApacheKafkaCluster
 from switchboard_devtools.embedded import EmbeddedStack, free_port
 from switchboard_devtools.tcp_proxy import TcpProxy
 
-from bench.stack import ready
+from bench.stack import wait_ready
 
 PORT_VARIABLES = {
     "workitem": "WORKITEM_HTTP_PORT",
@@ -130,13 +129,8 @@ class Service:
         return self
 
     def wait_ready(self, timeout_s: float = 120) -> None:
-        deadline = time.monotonic() + timeout_s
-        while not ready(self.port):
-            if self.process is None or self.process.poll() is not None:
-                raise RuntimeError(f"{self.name} exited; see {self.log}")
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"{self.name} not ready in {timeout_s} s; see {self.log}")
-            time.sleep(0.2)  # polling interval of the wait above
+        assert self.process is not None
+        wait_ready(self.name, self.process, self.port, self.log, timeout_s)
 
     def alive(self) -> bool:
         return self.process is not None and self.process.poll() is None
