@@ -1,18 +1,20 @@
 """Applying a whole batch of records at once: decode each, plan each, execute all together.
 
 A service whose every command is one Redis script can plan a batch (one script call per
-record) and execute the plans pipelined: each script stays atomic and they run in the
-records' order, so per-partition order holds, while the batch costs a few waits instead
-of one per record.
+record) and execute the plans pipelined: each script stays atomic and each partition's
+run in its records' order, so per-partition order holds, while the batch costs a few
+waits instead of one per record. The partitions of a batch run side by side, each on a
+connection of its own: records of different partitions have no order to keep, and Redis
+works on one partition's scripts while the replies of another travel.
 
 ``submit`` works in two stages: the consumer plans batch k+1 while Redis still
 executes batch k. One executor applies the planned batches strictly in the order they
 were submitted (at most ``depth`` wait), and only then reports them applied, so offsets
 are still committed only for records whose scripts ran.
 
-Failures: an outage of Redis or Kafka is waited out and the whole batch retried (every
-planned script is idempotent: replays are recognised); a bug isolates itself by running
-the plans one by one and dead-lettering the record whose plan fails.
+Failures: an outage of Redis or Kafka is waited out and the partition's plans retried
+(every planned script is idempotent: replays are recognised); a bug isolates itself by
+running that partition's plans one by one and dead-lettering the record whose plan fails.
 """
 
 from __future__ import annotations
@@ -155,6 +157,27 @@ class BatchPipeline(Generic[PlanT]):
         log.debug("batch_applied", applied=len(planned))
 
     async def _execute_all(self, planned: list[Planned[PlanT]]) -> list[str]:
+        """Each partition's plans in their order; the partitions side by side, each on a
+        connection of its own, so Redis works on one while the others' replies travel
+        (records of different partitions have no order to keep)."""
+        groups: dict[tuple[str, int], list[int]] = {}
+        for index, item in enumerate(planned):
+            groups.setdefault((item.record.topic, item.record.partition), []).append(index)
+        if len(groups) == 1:
+            return await self._execute_in_order(planned)
+        indexes = list(groups.values())
+        results = await asyncio.gather(
+            *(self._execute_in_order([planned[i] for i in group]) for group in indexes)
+        )
+        outcomes = [""] * len(planned)
+        for group, group_outcomes in zip(indexes, results, strict=True):
+            for index, outcome in zip(group, group_outcomes, strict=True):
+                outcomes[index] = outcome
+        return outcomes
+
+    async def _execute_in_order(self, planned: list[Planned[PlanT]]) -> list[str]:
+        """Plans of one partition, in order: an outage is waited out and they are run
+        again; a bug isolates the plan that has it."""
         backoff = 0.05
         while True:
             try:

@@ -173,9 +173,11 @@ class OutboxRelay:
     async def _relay_once(self, last_id: bytes) -> bytes:
         entries = await self._delete_acked_and_read()
         if not entries:
-            # Block until something newer than what we last relayed is appended.
-            await self._redis.xread({self._stream: last_id}, count=1, block=self._block_ms)
-            return last_id
+            # The stream is empty: block until something newer than what we last relayed
+            # is appended, and relay that at once (no second read, no added wait).
+            entries = await self._read_new(last_id)
+            if not entries:
+                return last_id
         await self._publish(entries)
         self._acked = [entry_id for entry_id, _ in entries]
         self.published += len(entries)
@@ -192,6 +194,14 @@ class OutboxRelay:
             results = await pipe.execute()
         self._acked = []
         return cast(list[Entry], results[-1])
+
+    async def _read_new(self, last_id: bytes) -> list[Entry]:
+        """Entries after ``last_id``, waiting up to the block time for the first."""
+        found = await self._redis.xread(
+            {self._stream: last_id}, count=self._batch_size, block=self._block_ms
+        )
+        streams = cast(list[tuple[bytes, list[Entry]]], found or [])
+        return [entry for _, entries in streams for entry in entries]
 
     async def _publish(self, entries: Sequence[Entry]) -> None:
         """Publish ``entries`` as one record batch per partition (several if they overflow),
@@ -222,6 +232,7 @@ class OutboxRelay:
 
     async def _send(self, batch: BatchBuilder, where: tuple[str, int]) -> asyncio.Future[object]:
         topic, partition = where
+        batch.close()  # complete: sent at once, without waiting out the producer's linger
         future: asyncio.Future[object] = await self._producer.send_batch(
             batch, topic, partition=partition
         )

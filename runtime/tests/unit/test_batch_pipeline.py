@@ -1,5 +1,6 @@
-"""BatchPipeline: batches applied strictly in order, bugs retried PROCESSING_ATTEMPTS
-times on the batch path too, and a dead-lettered record counted once."""
+"""BatchPipeline: batches applied strictly in order, each partition's plans in order and
+the partitions side by side, bugs retried PROCESSING_ATTEMPTS times on the batch path too,
+and a dead-lettered record counted once."""
 
 from __future__ import annotations
 
@@ -32,7 +33,7 @@ class FakeProducer:
         self.dead.append(int(headers["sb-source-offset"]))
 
 
-def record(offset: int) -> SourceRecord:
+def record(offset: int, partition: int = 0) -> SourceRecord:
     event = {
         "specversion": "1.0",
         "id": f"ev-{offset}",
@@ -42,7 +43,7 @@ def record(offset: int) -> SourceRecord:
         "time": "2026-03-01T09:30:00Z",
         "data": {"work_item_id": f"wi-{offset}"},
     }
-    return SourceRecord(TOPIC, 0, offset, None, json.dumps(event).encode(), ())
+    return SourceRecord(TOPIC, partition, offset, None, json.dumps(event).encode(), ())
 
 
 class Executor:
@@ -101,3 +102,46 @@ async def test_a_bug_is_tried_processing_attempts_times_before_the_record_is_dea
     assert producer.dead == [2]
     assert execute.tries[2] == 1 + 3  # the batch, then alone PROCESSING_ATTEMPTS times
     assert execute.applied == [1, 3]
+
+
+class Rendezvous(Executor):
+    """Plan 1 (partition 0) finishes only once plan 11 (partition 1) ran: a batch whose
+    partitions ran one after the other would never finish."""
+
+    def __init__(self, failures: dict[int, list[Exception]] | None = None) -> None:
+        super().__init__(failures)
+        self.other_ran = asyncio.Event()
+
+    async def __call__(self, plans: Sequence[int]) -> list[str]:
+        if 1 in plans:
+            await self.other_ran.wait()
+        outcomes = await super().__call__(plans)
+        if 11 in plans:
+            self.other_ran.set()
+        return outcomes
+
+
+async def test_the_partitions_of_a_batch_run_side_by_side_each_in_its_own_order() -> None:
+    execute = Rendezvous()
+    batch, _ = pipeline(execute)
+    records = [record(1, 0), record(11, 1), record(2, 0), record(12, 1), record(3, 0)]
+
+    await batch.submit(records, lambda: None)
+    await asyncio.wait_for(batch.drain(), timeout=10)
+
+    applied = execute.applied
+    assert sorted(applied) == [1, 2, 3, 11, 12]
+    assert [p for p in applied if p < 10] == [1, 2, 3]
+    assert [p for p in applied if p > 10] == [11, 12]
+
+
+async def test_a_bug_in_one_partition_is_isolated_without_replaying_the_others() -> None:
+    execute = Rendezvous({2: [ValueError("bug")] * 5})
+    batch, producer = pipeline(execute, attempts=3)
+
+    await batch.submit([record(1, 0), record(2, 0), record(11, 1)], lambda: None)
+    await asyncio.wait_for(batch.drain(), timeout=10)
+
+    assert producer.dead == [2]
+    assert execute.tries[11] == 1
+    assert sorted(execute.applied) == [1, 11]

@@ -39,6 +39,7 @@ end
 -- own (the undos run last first, so the first note restores the value from before the
 -- script). FRESH: keys this script created, undone by deleting them.
 local NOTED, WHOLE, FRESH = {}, {}, {}
+local STREAMS = {}  -- streams appended to already (whether each existed is known)
 
 -- kind: 'h' a hash field, 'z' a sorted-set member (a key may change type in one script)
 local function first_note(key, kind, part)
@@ -112,7 +113,15 @@ local function note_many(cmd, key, args)
     if first == 'MAXLEN' or first == 'MINID' then
       error('XADD with trimming cannot be undone: trim in a script of its own')
     end
-    if redis.call('EXISTS', key) == 0 then undo('DEL', key) end
+    -- a stream this script created is undone by deleting it (each entry by XDEL,
+    -- below); whether it existed is asked at its first XADD only
+    if not FRESH[key] and not STREAMS[key] then
+      STREAMS[key] = true
+      if redis.call('EXISTS', key) == 0 then
+        undo('DEL', key)
+        FRESH[key] = true
+      end
+    end
   else
     note_key(key)
     if cmd == 'DEL' then

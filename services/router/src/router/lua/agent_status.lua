@@ -17,6 +17,7 @@ if A.status == 'available' then
   if was ~= 'available' or not call('HGET', akey, 'last_offer') then
     write('HSET', akey, 'last_offer', NOW)
   end
+  forget_agent(A.agent)  -- its capacity, partition and idle time were just written
   sync_agent(A.agent)
 end
 agent_event(A.agent, 'agent.status_changed', nil, {status = A.status, reason = A.reason})

@@ -9,9 +9,12 @@ write('HSET', ikey, 'status', 'queued', 'queue', A.queue, 'score', string.format
   'kind', A.kind, 'skills', cjson.encode(A.skills), 'summary', A.summary,
   'outbound', A.outbound and '1' or '0', 'priority', A.priority, 'skips', 0)
 if CORRELATION ~= '' then write('HSET', ikey, 'corr', CORRELATION) end
+ITEM_CORRELATION[A.wid] = CORRELATION ~= '' and CORRELATION or false
+KNOWN_SKILLS[A.wid] = A.skills
 write('ZADD', key.queue(A.queue, A.kind), score, A.wid)
 local queued = {queue = A.queue, priority = A.priority}
 if A.note then queued.reason = A.note end
 item_event(A.wid, 'workitem.queued', queued)
-route({A.queue})
+-- Only this item's kind: nothing else changed, so nothing else became routable.
+route({A.queue}, {A.kind})
 return 'queued'

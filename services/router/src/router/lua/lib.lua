@@ -31,9 +31,8 @@ local function deadlines_of(part)
   return key.deadlines()
 end
 
-local function agent_part(agent)
-  return call('HGET', key.agent(agent), 'part') or ''
-end
+-- (defined below, after agent_state, which reads the agent's partition with its state)
+local agent_part
 
 local function iso(ms)
   local secs = math.floor(ms / 1000)
@@ -100,14 +99,23 @@ local function agent_state(id)
   local a = AGENTS[id]
   if a then return a end
   local f = call('HMGET', key.agent(id), 'status', 'cap_voice', 'cap_chat', 'cap_async',
-    'used_voice', 'used_chat', 'used_async')
-  a = {status = f[1], cap = {}, used = {}}
+    'used_voice', 'used_chat', 'used_async', 'part', 'last_offer')
+  a = {status = f[1], cap = {}, used = {}, part = f[8] or '', last_offer = f[9] or nil}
   for i, kind in ipairs(KINDS) do
     a.cap[kind] = tonumber(f[1 + i]) or 0
     a.used[kind] = tonumber(f[4 + i]) or 0
   end
   AGENTS[id] = a
   return a
+end
+
+-- After writing an agent's fields directly: the next agent_state reads them again.
+local function forget_agent(id)
+  AGENTS[id] = nil
+end
+
+agent_part = function(agent)
+  return agent_state(agent).part
 end
 
 local function use_slot(agent, kind, delta)
@@ -168,13 +176,11 @@ local function qa_remove(queue, kind, agent)
   qa_uncache(queue, kind, agent)
 end
 
+-- The agent's new place is not looked up (a ZRANK per kind and queue): the cache is
+-- emptied instead, and read again only if this call asks for that set again.
 local function qa_put(queue, kind, agent, score)
-  qa_uncache(queue, kind, agent)
   write('ZADD', key.queue_agents(queue, kind), score, agent)
-  local c = QUEUE_AGENTS[queue .. '|' .. kind]
-  if not c then return end
-  local rank = call('ZRANK', key.queue_agents(queue, kind), agent)
-  if rank <= #c.ids then table.insert(c.ids, rank + 1, agent) end
+  QUEUE_AGENTS[queue .. '|' .. kind] = nil
 end
 
 local function qa_remove_all(queue, agent)
@@ -186,7 +192,7 @@ end
 -- never wades through busy agents.
 local function sync_agent(agent)
   local a = agent_state(agent)
-  local score = call('HGET', key.agent(agent), 'last_offer') or NOW
+  local score = a.last_offer or NOW
   for _, q in ipairs(call('SMEMBERS', key.agent_queues(agent))) do
     for _, kind in ipairs(KINDS) do
       if a.status == 'available' and a.used[kind] < a.cap[kind] then
@@ -216,5 +222,6 @@ end
 
 local function mark_offered(agent)
   write('HSET', key.agent(agent), 'last_offer', NOW)
+  agent_state(agent).last_offer = NOW
   sync_agent(agent)
 end

@@ -34,6 +34,8 @@ local function choose(queue, strategy, eligible)
 end
 
 local STRATEGIES = {}
+-- skills of items this call wrote itself (read from the item's hash otherwise)
+local KNOWN_SKILLS = {}
 
 local function strategy_of(queue)
   local strategy = STRATEGIES[queue]
@@ -109,13 +111,13 @@ local function room_for(queue, kind)
 end
 
 -- The first SCAN_ITEMS waiting items of each (queue, kind) somebody has room for, in
--- priority-then-age order: {wid, score, queue, kind = kind}.
-local function candidates_of(queues)
+-- priority-then-age order: {wid, score, queue, kind = kind}. `kinds`: those kinds only.
+local function candidates_of(queues, kinds)
   local candidates, seen, sets = {}, {}, 0
   for _, q in ipairs(queues) do
     if not seen[q] then
       seen[q] = true
-      for _, kind in ipairs(KINDS) do
+      for _, kind in ipairs(kinds) do
         if room_for(q, kind) then
           local r = call('ZRANGE', key.queue(q, kind), 0, SCAN_ITEMS - 1, 'WITHSCORES')
           for i = 1, #r, 2 do
@@ -136,9 +138,10 @@ local function candidates_of(queues)
   return candidates
 end
 
--- Offer the best waiting items of `queues` (priority, then age) to eligible agents.
-local function route(queues)
-  local candidates = candidates_of(queues)
+-- Offer the best waiting items of `queues` (priority, then age) to eligible agents;
+-- `kinds` (default: every kind) limits it to items of those kinds.
+local function route(queues, kinds)
+  local candidates = candidates_of(queues, kinds or KINDS)
   -- Pass 1 matches items with agents who did not reject them; pass 2 lets a rejected
   -- item go back to an agent who rejected it, once nobody else can take it and the
   -- agent has nothing else to do.
@@ -149,7 +152,8 @@ local function route(queues)
     for _, c in ipairs(candidates) do
       local wid, queue, kind = c[1], c[3], c.kind
       if not c.offered and not no_slot_for_kind[queue .. '|' .. kind] then
-        c.skills = c.skills or cjson.decode(call('HGET', key.router_item(wid), 'skills'))
+        c.skills = c.skills or KNOWN_SKILLS[wid]
+          or cjson.decode(call('HGET', key.router_item(wid), 'skills'))
         local agent, kind_free, rejected_only = pick_agent(wid, queue, kind, c.skills,
           pass == 2)
         if agent then
