@@ -33,7 +33,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import NoScriptError, ResponseError
 
 from switchboard_runtime.lua import LuaFile, LuaSource, key_builders, lua_files
-from switchboard_runtime.redis_client import CLUSTER_TRANSIENT_ERRORS, is_cluster
+from switchboard_runtime.redis_client import CLUSTER_TRANSIENT_ERRORS
 from switchboard_runtime.redis_keys import Keys
 
 STATE_LOST = "SB_STATE_LOST"
@@ -152,18 +152,17 @@ class AtomicScript:
         except ResponseError as exc:
             raise translate(exc, self.source) from None
 
-    async def queue(self, pipe: Pipeline, args: Mapping[str, Any]) -> None:
+    async def queue(self, pipe: Pipeline | ClusterPipeline, args: Mapping[str, Any]) -> None:
         """Add a call to ``pipe``; run :func:`executed` over it to read the results.
 
-        A cluster pipeline refuses a script object (EVALSHA is a blocked method there):
-        the call is queued as a plain EVALSHA, routed by its keys (all of them in the
-        tenant's slot), once the script is loaded on every primary."""
+        The call is queued as a plain EVALSHA once the script is loaded (on every
+        primary of a cluster, where it is routed by its keys, all in the tenant's slot).
+        A script object would make redis-py ask SCRIPT EXISTS before every pipeline: a
+        round trip per batch. A store that lost its scripts answers NOSCRIPT, and
+        :func:`executed` loads them again."""
         keys, argv = self._keys_args(args)
-        if not is_cluster(pipe):
-            await self._script(keys=keys, args=argv, client=pipe)
-            return
         if not self._loaded:
-            await self._redis.script_load(self.source.text)  # every primary
+            await self._redis.script_load(self.source.text)
             self._loaded = True
         pipe.execute_command("EVALSHA", self._script.sha, len(keys), *keys, *argv)
 
@@ -174,14 +173,17 @@ async def reload_scripts(redis: Redis | RedisCluster) -> None:
         await redis.script_load(source.text)
 
 
-async def executed(pipe: Pipeline) -> list[Any]:
+async def executed(pipe: Pipeline | ClusterPipeline) -> list[Any]:
     """``pipe.execute()``, with the first script refusal raised as what it stands for,
-    and a NOSCRIPT (a failover) as ScriptsReloaded once the scripts are loaded again."""
+    and a NOSCRIPT (a failover, a restart) as ScriptsReloaded once the scripts are
+    loaded again."""
     try:
         return list(await pipe.execute())
     except NoScriptError:
-        if isinstance(pipe, ClusterPipeline):  # a plain one loads them at its next execute
+        if isinstance(pipe, ClusterPipeline):
             await reload_scripts(pipe.cluster_client)
+        else:
+            await reload_scripts(Redis(connection_pool=pipe.connection_pool))
         raise ScriptsReloaded("NOSCRIPT: the scripts are loaded again; retry") from None
     except ResponseError as exc:
         raise translate(exc) from None
