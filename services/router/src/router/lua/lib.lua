@@ -31,9 +31,6 @@ local function deadlines_of(part)
   return key.deadlines()
 end
 
--- (defined below, after agent_state, which reads the agent's partition with its state)
-local agent_part
-
 local function iso(ms)
   local secs = math.floor(ms / 1000)
   local milli = ms - secs * 1000
@@ -114,7 +111,8 @@ local function forget_agent(id)
   AGENTS[id] = nil
 end
 
-agent_part = function(agent)
+-- the agent's partition of agent.commands ('' when unknown), read with its state
+local function agent_part(agent)
   return agent_state(agent).part
 end
 
