@@ -4,7 +4,9 @@
     sb-topic send workitem.commands workitem.create '{"type": "task", ...}' [--key K]
 
 The broker comes from ``KAFKA_BOOTSTRAP_SERVERS``, else from ``.run/env`` written by
-``make run`` (which starts the embedded broker on a free port). What it cannot do (a
+``make run`` (which starts the embedded broker on a free port); who the tool is to it
+from the services' own settings, ``KAFKA_SECURITY_PROTOCOL``, ``KAFKA_SASL_*`` and
+``KAFKA_SSL_*`` (docs/security.md). What it cannot do (a
 topic that does not exist, data that is not a JSON object, a broker that does not
 answer) it says in one line on stderr, exiting 1; it never creates a topic.
 """
@@ -24,7 +26,10 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.errors import KafkaError
+from pydantic import ValidationError
+from switchboard_runtime.kafka_access import bootstrap_failure, kafka_access
 from switchboard_runtime.kafka_metadata import topic_partitions
+from switchboard_runtime.kafka_settings import KafkaAccessSettings
 from switchboard_runtime.run_env import setting
 from switchboard_schemas import strict_json
 
@@ -46,6 +51,18 @@ def _render(value: bytes | None, headers: list[tuple[str, bytes]]) -> str:
     return json.dumps({"value": shown, **({"headers": extra} if extra else {})})
 
 
+def access() -> dict[str, Any]:
+    """The aiokafka arguments of the KAFKA_SECURITY_PROTOCOL, KAFKA_SASL_* and KAFKA_SSL_*
+    settings in the environment (a ToolError naming what is wrong with them)."""
+    try:
+        return kafka_access(KafkaAccessSettings())
+    except ValidationError as exc:
+        said = "; ".join(str(e["msg"]).removeprefix("Value error, ") for e in exc.errors())
+        raise ToolError(f"Kafka security settings: {said}") from None
+    except (OSError, ValueError) as exc:  # a CA or certificate file that cannot be read
+        raise ToolError(f"Kafka security settings: {exc}") from None
+
+
 def parse_data(text: str) -> dict[str, Any]:
     """The command's data: a JSON object, as the services read it."""
     try:
@@ -58,16 +75,19 @@ def parse_data(text: str) -> dict[str, Any]:
 
 
 @contextlib.asynccontextmanager
-async def connected(client: Any, servers: str) -> AsyncIterator[None]:
-    """``client`` started (or a ToolError saying the broker does not answer), then stopped."""
+async def connected(client: Any, servers: str, login: dict[str, Any]) -> AsyncIterator[None]:
+    """``client`` started (or a ToolError saying why the broker cannot be reached: not
+    there, or refusing the login), then stopped."""
     try:
         await client.start()
     except (KafkaError, OSError, ValueError) as exc:
         with contextlib.suppress(Exception):
             await client.stop()
+        reason = await bootstrap_failure(servers, login)  # aiokafka only logged it
         raise ToolError(
-            f"cannot reach the Kafka broker at {servers} ({exc}); "
-            "check KAFKA_BOOTSTRAP_SERVERS, or that `make run` is running"
+            f"cannot reach the Kafka broker at {servers} ({reason or exc}); check "
+            "KAFKA_BOOTSTRAP_SERVERS and the KAFKA_SECURITY_PROTOCOL, KAFKA_SASL_* and "
+            "KAFKA_SSL_* settings, or that `make run` is running"
         ) from None
     try:
         yield
@@ -84,11 +104,13 @@ def require_topic(topic: str, existing: set[str], servers: str) -> None:
     raise ToolError(f"no topic {topic!r} on {servers}; nothing done (topics: {shown or 'none'})")
 
 
-async def tail(servers: str, topic: str, from_beginning: bool, count: int | None) -> None:
-    consumer = AIOKafkaConsumer(bootstrap_servers=servers, enable_auto_commit=False)
-    async with connected(consumer, servers):
+async def tail(
+    servers: str, topic: str, from_beginning: bool, count: int | None, login: dict[str, Any]
+) -> None:
+    consumer = AIOKafkaConsumer(bootstrap_servers=servers, enable_auto_commit=False, **login)
+    async with connected(consumer, servers, login):
         require_topic(topic, await consumer.topics(), servers)
-        partitions = (await topic_partitions(servers, [topic])).get(topic)
+        partitions = (await topic_partitions(servers, [topic], login)).get(topic)
         if not partitions:
             raise ToolError(f"topic {topic!r} has no partitions yet; try again")
         assigned = [TopicPartition(topic, p) for p in partitions]
@@ -113,9 +135,11 @@ def new_command(ce_type: str, data: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-async def send(servers: str, topic: str, event: dict[str, Any], key: str | None) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=servers)
-    async with connected(producer, servers):
+async def send(
+    servers: str, topic: str, event: dict[str, Any], key: str | None, login: dict[str, Any]
+) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=servers, **login)
+    async with connected(producer, servers, login):
         # all topics' metadata: asking for the one topic would let the broker create it
         require_topic(topic, (await producer.client.fetch_all_metadata()).topics(), servers)
         meta = await producer.send_and_wait(
@@ -144,12 +168,12 @@ def main(argv: list[str] | None = None) -> None:
     logging.getLogger("aiokafka").setLevel(logging.CRITICAL)  # failures are said once, below
     try:
         if args.command == "tail":
-            servers = setting("KAFKA_BOOTSTRAP_SERVERS")
-            asyncio.run(tail(servers, args.topic, args.from_beginning, args.count))
+            servers, login = setting("KAFKA_BOOTSTRAP_SERVERS"), access()
+            asyncio.run(tail(servers, args.topic, args.from_beginning, args.count, login))
         else:
             event = new_command(args.type, parse_data(args.data))
-            servers = setting("KAFKA_BOOTSTRAP_SERVERS")
-            asyncio.run(send(servers, args.topic, event, args.key))
+            servers, login = setting("KAFKA_BOOTSTRAP_SERVERS"), access()
+            asyncio.run(send(servers, args.topic, event, args.key, login))
     except ToolError as error:
         sys.exit(f"{PROG}: {error}")
     except KafkaError as error:

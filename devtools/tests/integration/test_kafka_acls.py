@@ -1,12 +1,16 @@
 """The ACL layout (switchboard_devtools.kafka_acls) on an Apache Kafka with SCRAM and
 mutual-TLS listeners and the StandardAuthorizer (secure_kafka.py), through raw aiokafka
 clients: each service's user writes its own topics, the broker refuses a desktop user's
-forged lifecycle event, and a wrong password is refused at connect."""
+forged lifecycle event, and a wrong password is refused at connect; ``sb-topic`` logs in
+with the services' settings."""
 
 from __future__ import annotations
 
 import json
+import os
 import ssl
+import subprocess
+import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -140,3 +144,34 @@ async def test_a_client_without_a_certificate_is_refused_on_the_tls_listener(
     with pytest.raises((KafkaError, ssl.SSLError, OSError)):
         await producer.start()
     await producer.stop()
+
+
+def sb_topic(
+    kafka: SecureKafka, user: str, *args: str, **changed: str
+) -> subprocess.CompletedProcess[str]:
+    """``sb-topic *args`` with ``user``'s service settings in its environment."""
+    settings = {k.upper(): str(v) for k, v in kafka.service_settings(user).items()}
+    env = {**os.environ, **settings, **changed}
+    command = [sys.executable, "-m", "switchboard_devtools.topic_tool", *args]
+    return subprocess.run(command, env=env, capture_output=True, text=True, timeout=60, check=False)
+
+
+async def test_sb_topic_logs_in_with_the_service_settings(kafka: SecureKafka, topics: None) -> None:
+    sent = sb_topic(kafka, "workitem", "send", WORKITEM_EVENTS, "workitem.created", "{}")
+    assert sent.returncode == 0, sent.stderr
+    event_id = json.loads(sent.stdout)["sent"]
+    assert event_id in await ids_on(kafka, WORKITEM_EVENTS)
+    tailed = sb_topic(kafka, ADMIN, "tail", WORKITEM_EVENTS, "--from-beginning", "--count", "1")
+    assert tailed.returncode == 0, tailed.stderr
+    assert json.loads(tailed.stdout.splitlines()[0])["value"]["specversion"] == "1.0"
+
+
+async def test_sb_topic_says_in_one_line_that_the_password_is_refused(
+    kafka: SecureKafka, topics: None
+) -> None:
+    args = ("send", WORKITEM_EVENTS, "workitem.created", "{}")
+    refused = sb_topic(kafka, "workitem", *args, KAFKA_SASL_PASSWORD="not-the-password")
+    assert refused.returncode == 1
+    assert refused.stdout == ""
+    assert len(refused.stderr.strip().splitlines()) == 1, refused.stderr
+    assert "invalid credentials" in refused.stderr, refused.stderr

@@ -28,8 +28,10 @@ TASK = '{"type": "task"}'
 def sb_topic(tmp_path: Path) -> Run:
     """``sb-topic *args`` with ``KAFKA_BOOTSTRAP_SERVERS`` = ``bootstrap`` and no ``.run``."""
 
-    def run(bootstrap: str, *args: str) -> subprocess.CompletedProcess[str]:
-        env = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": bootstrap}
+    def run(
+        bootstrap: str, *args: str, env: dict[str, str] | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        env = {**os.environ, **(env or {}), "KAFKA_BOOTSTRAP_SERVERS": bootstrap}
         env["SWITCHBOARD_RUN_DIR"] = str(tmp_path / "run")
         command = [sys.executable, "-m", "switchboard_devtools.topic_tool", *args]
         return subprocess.run(
@@ -129,3 +131,11 @@ def test_tail_of_a_missing_topic_names_it(brokers: Brokers, sb_topic: Run) -> No
     line = one_line_error(sb_topic(brokers.kafka_bootstrap_servers, "tail", missing))
 
     assert missing in line
+
+
+def test_plain_password_without_tls_is_refused_before_connecting(sb_topic: Run) -> None:
+    plain = {"KAFKA_SECURITY_PROTOCOL": "SASL_PLAINTEXT", "KAFKA_SASL_MECHANISM": "PLAIN"}
+    plain |= {"KAFKA_SASL_USERNAME": "ops", "KAFKA_SASL_PASSWORD": "pw"}
+    result = sb_topic("127.0.0.1:1", "tail", "workitem.events", env=plain)
+    line = one_line_error(result)
+    assert "PLAIN sends the password as it is" in line, line

@@ -33,7 +33,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import NoScriptError, ResponseError
 
 from switchboard_runtime.lua import LuaFile, LuaSource, key_builders, lua_files
-from switchboard_runtime.redis_client import CLUSTER_TRANSIENT_ERRORS
+from switchboard_runtime.redis_client import cluster_transient
 from switchboard_runtime.redis_keys import Keys
 
 STATE_LOST = "SB_STATE_LOST"
@@ -107,7 +107,7 @@ def translate(exc: ResponseError, source: LuaSource | None = None) -> Exception:
     """The error a script's refusal stands for (from a pipeline too, whose message is
     ``Command # n (<command and arguments>) of pipeline caused error: ('<error>',)``),
     with each line of the script it names shown as ``<file>:<line>``."""
-    if isinstance(exc, CLUSTER_TRANSIENT_ERRORS):  # CLUSTERDOWN, TRYAGAIN: kept, transient
+    if cluster_transient(exc):  # CLUSTERDOWN, TRYAGAIN: kept, transient
         return exc
     whole = str(exc)
     text = whole.rpartition(PIPELINE_ERROR)[2]

@@ -34,10 +34,10 @@ from switchboard_runtime.dlq import SourceRecord
 from switchboard_runtime.metrics import command_metrics
 from switchboard_runtime.pipeline import (
     MAX_BACKOFF_S,
-    TRANSIENT_ERRORS,
     CommandInvalid,
     RecordDecoder,
     decode_rules,
+    transient,
 )
 from switchboard_runtime.settings import CommonSettings
 
@@ -185,16 +185,16 @@ class BatchPipeline(Generic[PlanT]):
                 if len(outcomes) != len(planned):
                     raise RuntimeError(f"{len(outcomes)} outcomes for {len(planned)} plans")
                 return outcomes
-            except TRANSIENT_ERRORS as exc:
+            except Exception as exc:
+                if not transient(exc):
+                    log.exception("batch_failed_isolating", error=repr(exc))
+                    return [await self._execute_one(p) for p in planned]
                 log.warning(
                     "batch_waiting_for_infrastructure",
                     error=repr(exc),
                     backoff_s=backoff,
                     records=len(planned),
                 )
-            except Exception as exc:
-                log.exception("batch_failed_isolating", error=repr(exc))
-                return [await self._execute_one(p) for p in planned]
             await asyncio.sleep(backoff)
             backoff = min(backoff * 2, MAX_BACKOFF_S)
 
@@ -207,16 +207,15 @@ class BatchPipeline(Generic[PlanT]):
             try:
                 [outcome] = await self._execute([item.plan])
                 return str(outcome)
-            except TRANSIENT_ERRORS:
-                pass
             except Exception as exc:
-                failures += 1
-                log.exception("command_failed", attempt=failures, error=repr(exc))
-                if failures >= decoder.attempts:
-                    await decoder.dead_letter(
-                        item.record, "processing_error", repr(exc), item.event.type
-                    )
-                    return "dead_lettered"
+                if not transient(exc):
+                    failures += 1
+                    log.exception("command_failed", attempt=failures, error=repr(exc))
+                    if failures >= decoder.attempts:
+                        await decoder.dead_letter(
+                            item.record, "processing_error", repr(exc), item.event.type
+                        )
+                        return "dead_lettered"
             await asyncio.sleep(backoff)
             backoff = min(backoff * 2, MAX_BACKOFF_S)
 

@@ -27,7 +27,6 @@ from faststream.security import (
 )
 
 from switchboard_runtime.kafka_settings import KafkaAccessSettings
-from switchboard_runtime.settings import CommonSettings
 
 _SASL = {"SCRAM-SHA-512": SASLScram512, "SCRAM-SHA-256": SASLScram256, "PLAIN": SASLPlaintext}
 
@@ -90,18 +89,26 @@ def _hosts(bootstrap_servers: str) -> list[tuple[str, int]]:
     return hosts
 
 
-async def bootstrap_failure(settings: CommonSettings, timeout: float = 5.0) -> str | None:
-    """Why no bootstrap server can be connected to, e.g. ``SaslAuthenticationFailed:
-    ... invalid credentials`` or ``SSLCertVerificationError: ...``; None once one can."""
-    reasons = []
-    access = kafka_access(settings)
-    for host, port in _hosts(settings.kafka_bootstrap_servers):
-        try:
-            async with asyncio.timeout(timeout):
-                conn = await create_conn(host, port, request_timeout_ms=5000, **access)
-        except Exception as exc:
-            reasons.append(f"{host}:{port}: {type(exc).__name__}: {exc}")
-            continue
-        conn.close()
+async def _probe(host: str, port: int, access: dict[str, Any], timeout: float) -> str | None:
+    """Why ``host:port`` cannot be connected to (None: it can)."""
+    try:
+        async with asyncio.timeout(timeout):
+            conn = await create_conn(host, port, request_timeout_ms=5000, **access)
+    except Exception as exc:
+        return f"{host}:{port}: {type(exc).__name__}: {exc}"
+    conn.close()
+    return None
+
+
+async def bootstrap_failure(
+    bootstrap_servers: str, access: dict[str, Any], timeout: float = 5.0
+) -> str | None:
+    """Why no server of ``bootstrap_servers`` can be connected to with ``access``
+    (``kafka_access`` of the settings), e.g. ``SaslAuthenticationFailed: ... invalid
+    credentials`` or ``SSLCertVerificationError: ...``; None once one can. The servers
+    are tried at once, so a list of dead ones costs one timeout, not one each."""
+    probes = [_probe(host, port, access, timeout) for host, port in _hosts(bootstrap_servers)]
+    reasons = await asyncio.gather(*probes)
+    if any(reason is None for reason in reasons):
         return None
-    return "; ".join(reasons)
+    return "; ".join(r for r in reasons if r)

@@ -26,7 +26,8 @@ class KafkaAccessSettings(BaseSettings):
     )
     kafka_sasl_mechanism: KafkaSaslMechanism = Field(
         "SCRAM-SHA-512",
-        description="SASL mechanism of KAFKA_SASL_USERNAME's login (SASL_* protocols only).",
+        description="SASL mechanism of KAFKA_SASL_USERNAME's login (SASL_* protocols only); "
+        "PLAIN only over SASL_SSL, since it sends the password as it is.",
     )
     kafka_sasl_username: str | None = Field(
         None, description="The service's Kafka user (its ACL principal is User:<name>)."
@@ -55,6 +56,13 @@ class KafkaAccessSettings(BaseSettings):
             raise ValueError(
                 f"KAFKA_SECURITY_PROTOCOL={self.kafka_security_protocol} logs in: set "
                 "KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD"
+            )
+        if self.kafka_security_protocol == "SASL_PLAINTEXT" and self.kafka_sasl_mechanism == (
+            "PLAIN"
+        ):
+            raise ValueError(
+                "KAFKA_SASL_MECHANISM=PLAIN sends the password as it is, and "
+                "SASL_PLAINTEXT has no TLS: use SASL_SSL, or a SCRAM mechanism"
             )
         if bool(self.kafka_ssl_certfile) != bool(self.kafka_ssl_keyfile):
             raise ValueError("set KAFKA_SSL_CERTFILE and KAFKA_SSL_KEYFILE together (or neither)")

@@ -29,7 +29,7 @@ from switchboard_runtime.dlq import dead_letter as send_to_dlq
 from switchboard_runtime.logs import correlation, ids_of
 from switchboard_runtime.metrics import command_metrics
 from switchboard_runtime.outbox import TYPE_HEADER
-from switchboard_runtime.redis_client import CLUSTER_TRANSIENT_ERRORS
+from switchboard_runtime.redis_client import cluster_transient
 from switchboard_runtime.settings import CommonSettings
 
 log = structlog.get_logger(__name__)
@@ -39,8 +39,15 @@ TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
     RedisTimeoutError,
     OSError,
     asyncio.TimeoutError,
-    *CLUSTER_TRANSIENT_ERRORS,  # a Redis Cluster moving or losing a slot
 )
+
+
+def transient(exc: BaseException) -> bool:
+    """An outage to wait out (Redis or Kafka out of reach, a Redis Cluster moving or
+    losing a slot), not a bug of the record's."""
+    return isinstance(exc, TRANSIENT_ERRORS) or cluster_transient(exc)
+
+
 MAX_BACKOFF_S = 5.0
 
 
@@ -214,16 +221,17 @@ class CommandPipeline(RecordDecoder):
             except CommandInvalid as invalid:
                 await self.dead_letter(record, invalid.error, invalid.detail, event.type)
                 return "dead_lettered"
-            except TRANSIENT_ERRORS as exc:
-                log.warning(
-                    "command_waiting_for_infrastructure", error=repr(exc), backoff_s=backoff
-                )
             except Exception as exc:
-                failures += 1
-                log.exception("command_failed", attempt=failures, error=repr(exc))
-                if failures >= self.attempts:
-                    await self.dead_letter(record, "processing_error", repr(exc), event.type)
-                    return "dead_lettered"
+                if transient(exc):
+                    log.warning(
+                        "command_waiting_for_infrastructure", error=repr(exc), backoff_s=backoff
+                    )
+                else:
+                    failures += 1
+                    log.exception("command_failed", attempt=failures, error=repr(exc))
+                    if failures >= self.attempts:
+                        await self.dead_letter(record, "processing_error", repr(exc), event.type)
+                        return "dead_lettered"
             await asyncio.sleep(backoff)
             backoff = min(backoff * 2, MAX_BACKOFF_S)
 

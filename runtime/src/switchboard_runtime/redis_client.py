@@ -15,23 +15,46 @@ from typing import Any, cast
 import structlog
 from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.cluster import ClusterPipeline, RedisCluster
-from redis.exceptions import ClusterError, RedisClusterException, ResponseError, TryAgainError
+from redis.exceptions import (
+    ClusterError,
+    RedisClusterException,
+    ResponseError,
+    SlotNotCoveredError,
+    TryAgainError,
+)
 
 from switchboard_runtime.settings import CommonSettings
 
 log = structlog.get_logger(__name__)
 
 # What a cluster answers while it moves or loses a slot: a master down (CLUSTERDOWN,
-# MASTERDOWN), a slot being migrated (TRYAGAIN), a slot nobody serves or no node
-# reachable (RedisClusterException, SlotNotCoveredError). All pass once the cluster is
-# whole again, so they are waited out, never dead-lettered. (Past the per-node
+# MASTERDOWN), a slot being migrated (TRYAGAIN), a slot nobody serves. All pass once the
+# cluster is whole again, so they are waited out, never dead-lettered. (Past the per-node
 # REDIS_MAX_CONNECTIONS the cluster client raises MaxConnectionsError at once: a
 # ConnectionError, transient already.)
 CLUSTER_TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
     ClusterError,
     TryAgainError,
-    RedisClusterException,
+    SlotNotCoveredError,
 )
+# The cluster client also raises a bare RedisClusterException when it cannot reach or
+# agree on the nodes (redis-py 8 words these so): transient too. Every other bare one is
+# a call no cluster can serve (keys of two slots, a db other than 0, a pipeline misused):
+# a bug, which the record that met it pays for (dead-lettered), not a consumer stuck
+# retrying it.
+_CLUSTER_UNREACHABLE = (
+    "Redis Cluster cannot be connected",
+    "startup_nodes could not agree",
+    "All slots are not covered",
+    "No targets were found",
+)
+
+
+def cluster_transient(exc: BaseException) -> bool:
+    """Whether ``exc`` is a Redis Cluster healing or out of reach (wait, try again)."""
+    if isinstance(exc, CLUSTER_TRANSIENT_ERRORS):
+        return True
+    return type(exc) is RedisClusterException and str(exc).startswith(_CLUSTER_UNREACHABLE)
 
 
 class RedisModeMismatch(Exception):  # noqa: N818 - reads as "the mode mismatches"

@@ -37,7 +37,7 @@ from switchboard_runtime.kafka import (
     kafka_answers,
     make_producer,
 )
-from switchboard_runtime.kafka_access import bootstrap_failure, faststream_security
+from switchboard_runtime.kafka_access import bootstrap_failure, faststream_security, kafka_access
 from switchboard_runtime.live_metrics import LiveMetrics, OutboxGauges, exposition
 from switchboard_runtime.logs import FastStreamLogger
 from switchboard_runtime.metrics import service_registry
@@ -130,7 +130,8 @@ class ServiceRuntime:
                 # certificate not trusted, a broker not there)
                 why = f"{type(exc).__name__}: {exc}"
                 if isinstance(exc, KafkaConnectionError):  # aiokafka only logged the reason
-                    reason = await bootstrap_failure(self.settings)
+                    servers = self.settings.kafka_bootstrap_servers
+                    reason = await bootstrap_failure(servers, kafka_access(self.settings))
                     why += f" ({reason})" if reason else ""
                 log.warning("startup_waiting_for_brokers", error=why, backoff_s=backoff)
                 await self._close_producer()

@@ -16,6 +16,7 @@ from aiokafka.structs import ConsumerRecord
 from prometheus_client import CollectorRegistry
 from pydantic import BaseModel
 from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import RedisClusterException
 from switchboard_devtools.testing import Brokers, KafkaTap
 from switchboard_runtime.dispatch import On
 from switchboard_runtime.dlq import SourceRecord
@@ -206,6 +207,23 @@ async def test_a_handler_bug_is_tried_attempts_times_then_dead_lettered(
 
     headers = assert_dead_lettered(dead, source, "processing_error")
     assert b"handler bug" in headers["sb-error-detail"]
+    assert len(handler.calls) == 3
+
+
+async def test_a_call_no_redis_cluster_can_serve_is_dead_lettered_not_waited_out(
+    brokers: Brokers, producer: AIOKafkaProducer, new_topic: NewTopic
+) -> None:
+    """The cluster client's bare RedisClusterException for keys of two slots is a bug:
+    tried ``attempts`` times, then dead-lettered (it was once retried as an outage)."""
+    topic = await new_topic("pipe-crossslot")
+    crossed = "EVALSHA - all keys must map to the same key slot"
+    handler = Handler([RedisClusterException(crossed) for _ in range(10)])
+    source = record(topic, command(task()))
+
+    _, dead = await run_one(brokers, producer, handler, source)
+
+    headers = assert_dead_lettered(dead, source, "processing_error")
+    assert headers["sb-error-detail"] == b"server:RedisClusterException"
     assert len(handler.calls) == 3
 
 

@@ -51,7 +51,7 @@ def test_sasl_ssl_logs_in_over_tls_checking_the_given_ca(ca: str) -> None:
 
 @pytest.mark.parametrize(
     ("mechanism", "kind"),
-    [("SCRAM-SHA-256", SASLScram256), ("PLAIN", SASLPlaintext), ("SCRAM-SHA-512", SASLScram512)],
+    [("SCRAM-SHA-256", SASLScram256), ("SCRAM-SHA-512", SASLScram512)],
 )
 def test_sasl_plaintext_logs_in_without_tls(mechanism: str, kind: type[BaseSecurity]) -> None:
     settings = CommonSettings(
@@ -65,6 +65,29 @@ def test_sasl_plaintext_logs_in_without_tls(mechanism: str, kind: type[BaseSecur
     security = faststream_security(settings)
     assert type(security) is kind
     assert not security.use_ssl
+
+
+def test_plain_over_sasl_ssl_logs_in_over_tls(ca: str) -> None:
+    settings = CommonSettings(
+        kafka_security_protocol="SASL_SSL",
+        kafka_sasl_mechanism="PLAIN",
+        kafka_sasl_username="u",
+        kafka_sasl_password="p",
+        kafka_ssl_cafile=ca,
+    )
+    security = faststream_security(settings)
+    assert type(security) is SASLPlaintext
+    assert security.use_ssl
+
+
+def test_plain_without_tls_is_refused_since_it_sends_the_password_as_it_is() -> None:
+    with pytest.raises(ValidationError, match="PLAIN sends the password as it is"):
+        CommonSettings(
+            kafka_security_protocol="SASL_PLAINTEXT",
+            kafka_sasl_mechanism="PLAIN",
+            kafka_sasl_username="u",
+            kafka_sasl_password="p",
+        )
 
 
 def test_ssl_alone_is_tls_without_a_login(ca: str) -> None:

@@ -9,13 +9,15 @@ from redis.asyncio import Redis
 from redis.asyncio.cluster import RedisCluster
 from redis.exceptions import (
     ClusterDownError,
+    CrossSlotTransactionError,
     MaxConnectionsError,
+    RedisClusterException,
     ResponseError,
     SlotNotCoveredError,
     TryAgainError,
 )
 from switchboard_runtime.atomic import translate
-from switchboard_runtime.pipeline import TRANSIENT_ERRORS
+from switchboard_runtime.pipeline import transient
 from switchboard_runtime.redis_client import is_cluster, redis_client
 from switchboard_runtime.settings import CommonSettings
 
@@ -76,9 +78,24 @@ def test_a_cluster_has_only_db_0() -> None:
         TryAgainError("TRYAGAIN"),
         SlotNotCoveredError('Slot "12" is not covered by the cluster.'),
         MaxConnectionsError(),
+        RedisClusterException("Redis Cluster cannot be connected. Please provide at least"),
+        RedisClusterException("All slots are not covered after query all startup_nodes."),
     ],
 )
 def test_what_a_healing_cluster_answers_is_transient(error: Exception) -> None:
-    assert isinstance(error, TRANSIENT_ERRORS)
+    assert transient(error)
     if isinstance(error, ResponseError):  # kept as it is through a script's translation
         assert translate(error) is error
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        RedisClusterException("EVALSHA - all keys must map to the same key slot"),
+        RedisClusterException("Argument 'db' must be 0 or None in cluster mode"),
+        CrossSlotTransactionError("All keys involved in a cluster transaction must map"),
+    ],
+)
+def test_a_call_no_cluster_can_serve_is_a_bug_not_an_outage(error: Exception) -> None:
+    """Retried for ever, it would stick its consumer; a bug dead-letters its record."""
+    assert not transient(error)
