@@ -19,7 +19,7 @@ help:
 	@echo "make test   lint (ruff, mypy strict) and the whole test suite against real brokers"
 	@echo "make lint   ruff + mypy only;  make format   apply ruff's formatting"
 	@echo "make bench  benchmarks with baselines (BENCH_FULL=1 for longer runs, KAFKA=apache on Apache Kafka)"
-	@echo "make chaos  fault injection on 3 Apache Kafka brokers + Valkey (CHAOS_LONG=1, CHAOS_ONLY=9,1)"
+	@echo "make chaos  fault injection on 3 Apache Kafka brokers + Valkey (CHAOS_LONG=1, CHAOS_ONLY=9,1, CHAOS_BUDGET=0)"
 	@echo "make asyncapi   regenerate docs/asyncapi/*.json from the schemas"
 
 install: $(STAMP)
@@ -93,9 +93,10 @@ bench: install
 	env -u VIRTUAL_ENV $(KAFKA_CHOICE) $(PY) -m bench.run
 
 # Fault injection on three Apache Kafka brokers and Valkey, with the invariant checker:
-# CHAOS_LONG=1 for the longer mode, CHAOS_ONLY=9,1 for some scenarios (chaos/results/)
+# CHAOS_LONG=1 for the longer mode, CHAOS_ONLY=9,1 for some scenarios, CHAOS_BUDGET=0 to
+# start every scenario however long the run has taken (chaos/results/)
 chaos: install
-	env -u VIRTUAL_ENV $(PY) -m chaos.run $(if $(CHAOS_LONG),--long) $(if $(CHAOS_ONLY),--only $(CHAOS_ONLY))
+	env -u VIRTUAL_ENV $(PY) -m chaos.run $(if $(CHAOS_LONG),--long) $(if $(CHAOS_ONLY),--only $(CHAOS_ONLY)) $(if $(CHAOS_BUDGET),--budget $(CHAOS_BUDGET))
 
 asyncapi: install
 	$(PY) -m switchboard_schemas.asyncapi docs/asyncapi

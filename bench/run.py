@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import os
 import platform
-import subprocess
 import sys
 import time
 from contextlib import AbstractContextManager as ContextManager
@@ -16,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from redis.asyncio import Redis
+from switchboard_devtools.revision import git_revision
 from switchboard_runtime.kafka import ensure_topics
 from switchboard_runtime.settings import CommonSettings
 from switchboard_schemas.topics import ALL_TOPICS
@@ -81,11 +81,6 @@ def machine(b: Brokers, redis_version: str) -> dict[str, Any]:
         "redis": redis_version,
         "brokers": b.origin,
     }
-
-
-def git_sha() -> str:
-    done = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=False)
-    return done.stdout.strip() or "unknown"
 
 
 SCENARIOS = ("throughput", "latency", "lifecycle", "scale", "deadlines", "burst", "desktop_fanout")
@@ -183,7 +178,7 @@ def main() -> None:
         redis_version = asyncio.run(_prepare(b))
         results, series = measure(b, size)
     results["machine"] = machine(b, redis_version)
-    results["git_sha"] = git_sha()
+    results["git_sha"] = git_revision()
     results["mode"] = "full" if size is FULL else "quick"
     results["scenarios"] = list(selected())
     # a partial run (BENCH_ONLY) leaves the last complete report alone

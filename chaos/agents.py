@@ -6,7 +6,9 @@ a missed offer reports available again. With ``rough`` on (scenario 10) agents a
 each command twice (the same CloudEvent id, and a new one), send ``item.complete`` before
 ``item.end``, and accept some offers at the last moment, racing the deadline. ``drain()``
 makes every agent accept and complete whatever comes, so a scenario ends with every item
-closed.
+closed. With ``gateway`` set (scenario 1), agents send their commands as the desktop page
+does, over the gateway's ``POST /v1/desktop/commands`` with their own token, retrying a
+refused connection or a 5xx with the same ``Idempotency-Key``.
 """
 
 from __future__ import annotations
@@ -16,17 +18,22 @@ import contextlib
 import json
 import random
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+import httpx
 from aiokafka import AIOKafkaProducer
+from switchboard_devtools.testing_auth import bearer
+from switchboard_runtime.auth import Role
 from switchboard_schemas.topics import AGENT_COMMANDS, AGENT_EVENTS
 
 from bench.common import tail_consumer
 from chaos.checker import Known
-from chaos.load import command, producer
+from chaos.load import command, post_answered, producer
 
 WEIGHTS = {"accept": 60, "reject": 20, "ignore": 20}
+SEND_TRIES = 60  # half a second apart: how long a command waits out a broker or gateway
 
 
 class Agents:
@@ -43,6 +50,9 @@ class Agents:
         self.rough = False
         self.draining = False
         self.sent = 0
+        self.gateway: Callable[[], str] | None = None  # the desktop's URL, when used
+        self.errors: list[str] = []
+        self._http: httpx.AsyncClient | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._loop_task: asyncio.Task[None] | None = None
         self._kafka: AIOKafkaProducer | None = None
@@ -50,6 +60,7 @@ class Agents:
     async def start(self) -> Agents:
         consumer = await tail_consumer(self.bootstrap, AGENT_EVENTS)
         self._kafka = await producer(self.bootstrap)
+        self._http = httpx.AsyncClient(timeout=10)
         self._loop_task = asyncio.create_task(self._listen(consumer))
         for agent in self.ids:
             self.known.capacity[agent] = self.capacity
@@ -69,6 +80,8 @@ class Agents:
         await asyncio.gather(*self._tasks, return_exceptions=True)
         if self._kafka is not None:
             await self._kafka.stop()
+        if self._http is not None:
+            await self._http.aclose()
 
     async def available(self, agent: str) -> None:
         status = {"status": "available", "queues": ["task"], "capacity": {"async": self.capacity}}
@@ -79,12 +92,31 @@ class Agents:
         ident = str(uuid.uuid4())
         copies = [ident, ident, None] if twice else [ident]
         for copy in copies:
+            if self.gateway is not None:
+                await self._post(ce_type, data, copy or str(uuid.uuid4()))
+                continue
             body = command(self.known.tenant, ce_type, data, copy)
             await self._retrying(body, str(data["agent_id"]).encode())
 
+    async def _post(self, ce_type: str, data: dict[str, Any], key: str) -> None:
+        """The command over the desktop gateway, as the agent's own page sends it."""
+        assert self._http is not None
+        gateway = self.gateway
+        assert gateway is not None
+        headers = {**bearer(str(data["agent_id"]), [Role.AGENT]), "Idempotency-Key": key}
+        body = {"type": ce_type, "data": data}
+        url = lambda: f"{gateway()}/v1/desktop/commands"  # noqa: E731 - where it is now
+        answer = await post_answered(self._http, url, body, headers, self.known)
+        if answer is not None and answer.status_code == 202:
+            self.known.handed_on.add(str(answer.json()["command_id"]))
+            self.sent += 1
+        else:
+            said = "no answer" if answer is None else f"{answer.status_code} {answer.text[:200]}"
+            self.errors.append(f"{ce_type} for {data['agent_id']}: {said}")
+
     async def _retrying(self, body: bytes, key: bytes) -> None:
         assert self._kafka is not None
-        for _ in range(60):
+        for _ in range(SEND_TRIES):
             try:
                 await (await self._kafka.send(AGENT_COMMANDS, body, key=key))
                 self.sent += 1

@@ -16,6 +16,8 @@ records sent), Redis at the end and the consumer lag, and counts per scenario:
 | ``stuck`` | consumer partitions whose lag never drained | yes |
 | ``http_5xx`` | HTTP answers 500..599 (``http_503``: of them, 503 "unavailable") | 500s: yes |
 | ``poison_missing`` | poison records sent but not found on their DLQ | yes |
+| ``commands_lost`` | commands the desktop gateway took (202) never on ``agent.commands`` | yes |
+| ``desktop_missed`` | ``offer.made`` events missing from their agent's desktop log | yes |
 
 Item events are replayed per item in partition order (all of an item's events are
 keyed by its id, so on one partition). Capacity (``capacity.py``) is replayed per agent
@@ -28,7 +30,7 @@ import collections
 from collections.abc import Iterable
 from typing import Any
 
-from switchboard_schemas.topics import COMMAND_TOPICS, WORKITEM_EVENTS
+from switchboard_schemas.topics import AGENT_COMMANDS, AGENT_EVENTS, COMMAND_TOPICS, WORKITEM_EVENTS
 
 from chaos.capacity import over_capacity
 from chaos.counts import MUST_BE_ZERO, Counts, Known, ms
@@ -105,6 +107,7 @@ def check(records: list[Rec], known: Known) -> Counts:
         _redis(wid, events, known, counts)
     over_capacity(items, known, counts)
     _http(known, counts)
+    _desktop(records, known, counts)
     for group, behind in known.lag.items():
         for where, n in behind.items():
             counts.note("stuck", f"{group} {where} behind by {n}")
@@ -192,3 +195,25 @@ def _dead_letters(records: list[Rec], known: Known, counts: Counts) -> None:
         counts.dead_letters += len(found)
         for key in sorted(keys - found):
             counts.note("poison_missing", f"{topic}: {key}")
+
+
+def _desktop(records: list[Rec], known: Known, counts: Counts) -> None:
+    """What went through the desktop gateway (scenario 1): every command it answered 202
+    is on ``agent.commands`` (by CloudEvent id), and every ``offer.made`` to an agent is
+    in that agent's desktop log, which its stream serves."""
+    mine = [r for r in records if r.tenant == known.tenant]
+    commands = {_id(r) for r in mine if r.topic == AGENT_COMMANDS}
+    for ident in sorted(known.handed_on - commands):
+        counts.note("commands_lost", f"command {ident} taken (202) but not on {AGENT_COMMANDS}")
+    if known.desktop_logs is None:
+        return
+    for rec in mine:
+        if rec.topic != AGENT_EVENTS or rec.type != "offer.made":
+            continue
+        agent = str(rec.data.get("agent_id"))
+        if _id(rec) not in known.desktop_logs.get(agent, set()):
+            counts.note("desktop_missed", f"{agent}: offer {rec.data.get('offer_id')}")
+
+
+def _id(rec: Rec) -> str:
+    return str((rec.event or {}).get("id"))

@@ -17,6 +17,8 @@ MUST_BE_ZERO = (
     "stuck",
     "http_500",
     "poison_missing",
+    "commands_lost",
+    "desktop_missed",
 )
 
 
@@ -36,6 +38,8 @@ class Known:
     sampled_over: dict[str, int] = field(default_factory=dict)  # agent -> most items seen
     replay_capacity: bool = True  # False when replicas' clocks disagree (scenario 4)
     tolerance_ms: int = 1_000  # how long an excess must last in the replay to count
+    handed_on: set[str] = field(default_factory=set)  # command ids the desktop took (202)
+    desktop_logs: dict[str, set[str]] | None = None  # agent -> event ids in its desktop log
 
 
 @dataclass
@@ -57,6 +61,8 @@ class Counts:
     http_500: int = 0
     dead_letters: int = 0
     poison_missing: int = 0
+    commands_lost: int = 0
+    desktop_missed: int = 0
     examples: dict[str, list[str]] = field(default_factory=dict)
     types: dict[str, int] = field(default_factory=dict)  # the tenant's records per type
 

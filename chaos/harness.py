@@ -19,13 +19,14 @@ from typing import Any
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
+from switchboard_runtime.generation import Generation
 from switchboard_runtime.redis_keys import Keys
 from switchboard_schemas.topics import WORKITEM_EVENTS
 
 from bench.common import tail_consumer
 from chaos.agents import Agents
 from chaos.checker import Counts, Known, check
-from chaos.events import Rec, read_all, wait_drained
+from chaos.events import Rec, read_all, start_at_end, wait_drained
 from chaos.load import Intake
 from chaos.stack import Brokers, Deployment
 
@@ -51,6 +52,8 @@ class Run:
     intake: Intake
     completed: set[str] = field(default_factory=set)
     notes: list[str] = field(default_factory=list)
+    phases: dict[str, float] = field(default_factory=dict)
+    _phase_began: float = field(default_factory=time.monotonic)
 
     @property
     def keys(self) -> Keys:
@@ -68,6 +71,12 @@ class Run:
         loading = asyncio.create_task(self.load())
         faulting = asyncio.create_task(fault())
         await asyncio.gather(loading, faulting)
+
+    def phase(self, name: str) -> None:
+        """Mark the end of phase ``name``: its seconds go into the row's ``phases``."""
+        now = time.monotonic()
+        self.phases[name] = round(now - self._phase_began, 1)
+        self._phase_began = now
 
     def note(self, text: str) -> None:
         self.notes.append(f"{time.strftime('%H:%M:%S')} {text}")
@@ -123,12 +132,31 @@ async def _start_all(deployment: Deployment, services: tuple[str, ...]) -> None:
     await asyncio.gather(*[asyncio.to_thread(s.wait_ready) for s in started])
 
 
+async def _onboard(brokers: Brokers, deployment: Deployment, services: tuple[str, ...]) -> None:
+    """The scenario's new tenant set up as on a cluster that has run for a while: its
+    state initialised in Redis (the generation marker its services would write) and its
+    consumer groups committed at the topics' ends, since nothing before now is its own.
+    Its services then start at once instead of first reading every earlier scenario's
+    records (by the last scenario, half a minute)."""
+    redis = Redis.from_url(brokers.redis_url)
+    try:
+
+        async def new_deployment() -> bool:
+            return True
+
+        await Generation(redis, Keys(deployment.tenant)).establish(new_deployment)
+    finally:
+        await redis.aclose()
+    await start_at_end(brokers.bootstrap, deployment.groups(services))
+
+
 @contextlib.asynccontextmanager
 async def started(
     brokers: Brokers, logs: Path, size: Size, services: tuple[str, ...], **env: str
 ) -> AsyncIterator[Run]:
     """A deployment of ``services`` (started, ready), the agents and the intake; stopped
-    at the end whatever happens."""
+    at the end whatever happens. With a ``desktop`` among them, the agents send their
+    commands through it."""
     deployment = Deployment(brokers, logs, env=dict(env))
     known = Known(deployment.tenant)
     agents = Agents(known, brokers.bootstrap, size.agents, size.capacity)
@@ -136,13 +164,16 @@ async def started(
     run.intake.url = run.workitem_url
     tasks: list[asyncio.Task[None]] = []
     try:
+        await _onboard(brokers, deployment, services)
         await _start_all(deployment, services)
-        # a new consumer group reads every topic from the beginning, other scenarios'
-        # tenants' records included (skipped or, on command topics, dead-lettered)
+        run.phase("start")
         behind = await wait_drained(brokers.bootstrap, deployment.groups(), size.settle_s)
         if behind:
             run.note(f"consumers not caught up before the load: {behind}")
+        run.phase("catch_up")
         tasks += [asyncio.create_task(_follow(run)), asyncio.create_task(_sample_capacity(run))]
+        if "desktop" in services:
+            agents.gateway = lambda: deployment.of("desktop")[0].url
         await agents.start()
         yield run
     finally:
@@ -203,13 +234,32 @@ async def _redis_status(run: Run) -> dict[str, str | None]:
         await redis.aclose()
 
 
+async def _desktop_logs(run: Run) -> dict[str, set[str]]:
+    """The CloudEvent ids in each agent's desktop log (what its stream serves)."""
+    redis = Redis.from_url(run.brokers.redis_url)
+    try:
+        logs: dict[str, set[str]] = {}
+        for agent in run.agents.ids:
+            entries: list[tuple[bytes, dict[bytes, bytes]]]
+            entries = await redis.xrange(run.keys.desktop_log(agent))  # type: ignore[assignment]
+            logs[agent] = {str(json.loads(fields[b"e"]).get("id")) for _, fields in entries}
+        return logs
+    finally:
+        await redis.aclose()
+
+
 async def finish(run: Run) -> Counts:
     """Settle, then read every topic from the beginning and Redis, and count."""
+    run.phase("load")
     await settle(run)
+    run.phase("settle")
     run.known.end_ms = int(time.time() * 1000)
     run.known.redis_status = await _redis_status(run)
+    if run.deployment.of("desktop"):
+        run.known.desktop_logs = await _desktop_logs(run)
     records = await read_all(run.brokers.bootstrap)
     await asyncio.to_thread(_keep, run, records)
+    run.phase("read")
     return check(records, run.known)
 
 
@@ -226,6 +276,7 @@ def _keep(run: Run, records: list[Rec]) -> None:
 def summary(run: Run, counts: Counts, extra: dict[str, Any] | None = None) -> dict[str, Any]:
     row = counts.row()
     row["tenant"] = run.known.tenant
-    row["notes"] = run.notes + run.intake.errors[:5]
+    row["notes"] = run.notes + run.intake.errors[:5] + run.agents.errors[:5]
+    row["phases"] = dict(run.phases)
     row.update(extra or {})
     return row

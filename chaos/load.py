@@ -86,24 +86,14 @@ class Intake:
             await asyncio.gather(*tasks)
 
     async def _post(self, client: httpx.AsyncClient, wid: str) -> None:
-        deadline = time.monotonic() + RETRY_FOR_S
-        while time.monotonic() < deadline:
-            try:
-                answer = await client.post(
-                    f"{self.url()}/v1/workitems", json=item(wid), headers={"Idempotency-Key": wid}
-                )
-            except httpx.HTTPError:
-                await asyncio.sleep(0.5)  # the service is down: retry, as upstream would
-                continue
-            self.known.http[answer.status_code] += 1
-            if answer.status_code in (200, 201):
-                self.known.accepted.add(wid)
-                return
-            if answer.status_code < 500:
-                self.errors.append(f"{wid}: {answer.status_code} {answer.text[:200]}")
-                return
-            await asyncio.sleep(0.5)  # a 5xx: retry with the same key
-        self.errors.append(f"{wid}: no answer in {RETRY_FOR_S} s")
+        url = lambda: f"{self.url()}/v1/workitems"  # noqa: E731 - where it is now
+        answer = await post_answered(client, url, item(wid), {"Idempotency-Key": wid}, self.known)
+        if answer is None:
+            self.errors.append(f"{wid}: no answer in {RETRY_FOR_S} s")
+        elif answer.status_code in (200, 201):
+            self.known.accepted.add(wid)
+        else:
+            self.errors.append(f"{wid}: {answer.status_code} {answer.text[:200]}")
 
     async def kafka(self, n: int, rate: float, prefix: str = "k") -> None:
         kafka = await producer(self.bootstrap)
@@ -130,6 +120,30 @@ class Intake:
                 continue
             self.known.accepted.add(wid)
             return
+
+
+async def post_answered(
+    client: httpx.AsyncClient,
+    url: Callable[[], str],
+    body: dict[str, Any],
+    headers: dict[str, str],
+    known: Known,
+) -> httpx.Response | None:
+    """POST ``body`` until a service answers below 500, as a careful client does: a
+    refused connection or a 5xx is retried with the same headers (its Idempotency-Key)
+    for up to RETRY_FOR_S. Every status is counted in ``known.http``; None: no answer."""
+    deadline = time.monotonic() + RETRY_FOR_S
+    while time.monotonic() < deadline:
+        try:
+            answer = await client.post(url(), json=body, headers=headers)
+        except httpx.HTTPError:
+            await asyncio.sleep(0.5)  # the service is down: retry
+            continue
+        known.http[answer.status_code] += 1
+        if answer.status_code < 500:
+            return answer
+        await asyncio.sleep(0.5)  # a 5xx: retry with the same key
+    return None
 
 
 async def _pace(started: float, i: int, rate: float) -> None:

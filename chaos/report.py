@@ -4,10 +4,11 @@ brokers, the git sha) and ``latest.md`` (the same as a Markdown table)."""
 from __future__ import annotations
 
 import json
-import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from switchboard_devtools.revision import git_revision
 
 from chaos.checker import MUST_BE_ZERO
 
@@ -20,22 +21,14 @@ COLUMNS = (
     ("deadlines_zero", "deadline 0x"),
     ("deadlines_twice", "deadline 2x"),
     ("missing_events", "missing events"),
+    ("commands_lost", "desktop commands lost"),
+    ("desktop_missed", "desktop log missed"),
     ("duplicates", "duplicates (ok)"),
     ("stuck", "stuck"),
     ("http_5xx", "HTTP 5xx (503)"),
     ("dead_letters", "DLQ"),
     ("faults", "faults"),
 )
-
-
-def git_sha() -> str:
-    try:
-        out = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True
-        )
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-    return out.stdout.strip()
 
 
 def ok(row: dict[str, Any]) -> bool:
@@ -87,7 +80,7 @@ def _notes(doc: dict[str, Any]) -> list[str]:
 
 def write(scenarios: list[dict[str, Any]], brokers: str, mode: str, seconds: float) -> Path:
     RESULTS.mkdir(exist_ok=True)
-    sha = git_sha()
+    sha = git_revision()
     scenarios = [{**row, "brokers": brokers, "git_sha": sha} for row in scenarios]
     doc = {
         "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),

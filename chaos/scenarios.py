@@ -77,15 +77,17 @@ async def _send_poison(run: Run, n: int) -> dict[str, set[str]]:
 
 
 async def sigkill(brokers: Brokers, logs: Path, size: Size, long: bool) -> dict[str, Any]:
-    """1. SIGKILL of each service at random moments, many times, restarted each time."""
+    """1. SIGKILL of each service at random moments, many times, restarted each time; the
+    agents act through the desktop gateway, so it is killed under their commands too."""
     rng = random.Random(1)  # noqa: S311 - reproducible moments
     kills: list[str] = []
-    async with started(brokers, logs, size, SERVICES) as run:
+    every = (*SERVICES, "desktop")
+    async with started(brokers, logs, size, every) as run:
 
         async def fault() -> None:
-            for n in range(24 if long else 3):
+            for n in range(24 if long else len(every)):
                 await asyncio.sleep(rng.uniform(1.0, 3.0))  # a random moment under load
-                service = run.deployment.of(SERVICES[n % len(SERVICES)])[0]
+                service = run.deployment.of(every[n % len(every)])[0]
                 service.kill()
                 kills.append(service.name)
                 run.note(f"SIGKILL {service.name}")
@@ -93,7 +95,9 @@ async def sigkill(brokers: Brokers, logs: Path, size: Size, long: bool) -> dict[
 
         await run.during(fault)
         counts = await finish(run)
-    return summary(run, counts, {"faults": len(kills)})
+    return summary(
+        run, counts, {"faults": len(kills), "desktop_commands": len(run.known.handed_on)}
+    )
 
 
 async def broker_kill(brokers: Brokers, logs: Path, size: Size, long: bool) -> dict[str, Any]:

@@ -17,7 +17,7 @@ import subprocess
 import sys
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -157,6 +157,15 @@ class Service:
                 self.process.wait(10)
 
 
+# the topics each service's consumer group reads
+CONSUMED = {
+    "workitem": ("workitem.commands", "workitem.events"),
+    "router": ("agent.commands", "workitem.events"),
+    "callback": ("callback.commands", "workitem.events"),
+    "desktop": ("agent.events", "workitem.events"),
+}
+
+
 @dataclass
 class Deployment:
     """One scenario's tenant and its service processes."""
@@ -192,15 +201,12 @@ class Deployment:
     def of(self, name: str) -> list[Service]:
         return [s for s in self.services if s.name == name]
 
-    def groups(self) -> dict[str, tuple[str, ...]]:
-        """Each running service's consumer group and the topics it consumes."""
-        topics = {
-            "workitem": ("workitem.commands", "workitem.events"),
-            "router": ("agent.commands", "workitem.events"),
-            "callback": ("callback.commands", "workitem.events"),
-        }
-        names = {s.name for s in self.services if s.name in topics}
-        return {f"{self.tenant}-{n}": topics[n] for n in sorted(names)}
+    def groups(self, names: Iterable[str] | None = None) -> dict[str, tuple[str, ...]]:
+        """Each running service's (or each of ``names``') consumer group and the topics
+        it consumes."""
+        running = {s.name for s in self.services} if names is None else set(names)
+        chosen = sorted(running & set(CONSUMED))
+        return {f"{self.tenant}-{n}": CONSUMED[n] for n in chosen}
 
     def stop(self) -> None:
         for service in self.services:

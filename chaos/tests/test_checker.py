@@ -199,3 +199,27 @@ def test_an_excess_shorter_than_the_tolerance_is_replicas_crossing_not_over_capa
     assert check(records, known("w1", "w2", capacity={"a1": 1})).over_capacity == 1
     lenient = known("w1", "w2", capacity={"a1": 1}, tolerance_ms=1_500)
     assert check(records, lenient).over_capacity == 0
+
+
+def on(topic: str, ce_type: str, ident: str, **data: Any) -> Rec:
+    """A record of tenant T on ``topic``."""
+    event = {"id": ident, "type": ce_type, "tenantid": T, "data": data}
+    return Rec(topic, 0, next(_offsets), ident, {}, event, json.dumps(event).encode())
+
+
+def test_a_command_the_desktop_took_but_kafka_never_got_is_lost() -> None:
+    records = [on("agent.commands", "offer.accept", "c1", agent_id="a1")]
+    counts = check(records, known(handed_on={"c1", "c2"}))
+    assert counts.violations() == {"commands_lost": 1}
+    assert "c2" in counts.examples["commands_lost"][0]
+
+
+def test_an_offer_missing_from_its_agents_desktop_log_is_missed() -> None:
+    records = [
+        on("agent.events", "offer.made", "o1", agent_id="a1", offer_id="of-1"),
+        on("agent.events", "offer.made", "o2", agent_id="a2", offer_id="of-2"),
+    ]
+    counts = check(records, known(desktop_logs={"a1": {"o1"}, "a2": {"o1"}}))
+    assert counts.violations() == {"desktop_missed": 1}
+    assert "a2" in counts.examples["desktop_missed"][0]
+    assert check(records, known(desktop_logs={"a1": {"o1"}, "a2": {"o2"}})).violations() == {}
