@@ -6,7 +6,6 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
 from switchboard_devtools.revision import git_revision
 
 
