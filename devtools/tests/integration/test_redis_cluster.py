@@ -13,11 +13,8 @@ the services count as transient) for all.
 
 from __future__ import annotations
 
-import asyncio
-import socket
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -26,75 +23,22 @@ from redis.asyncio import Redis
 from redis.asyncio.cluster import RedisCluster as ClusterClient
 from redis.crc import key_slot
 from redis.exceptions import (
-    ClusterDownError,
     MovedError,
     NoScriptError,
     RedisClusterException,
-    RedisError,
 )
 from switchboard_devtools.redis_cluster import RedisCluster, slot_ranges
-from switchboard_runtime.pipeline import transient
 from switchboard_runtime.redis_keys import Keys
+
+from .clusterkit import INCR, client_of, master_index, tenants_on_masters
 
 pytestmark = pytest.mark.integration
 
-INCR = "return redis.call('INCR', KEYS[1])"
 APPEND = (
     "local id = redis.call('XADD', KEYS[1], '*', 'e', ARGV[1])\n"
     "redis.call('PEXPIRE', KEYS[1], 60000)\n"
     "return redis.call('XLEN', KEYS[1])"
 )
-LIBRARY = (
-    "#!lua name=sbtest\n"
-    "redis.register_function('sb_incr', function(keys) return redis.call('INCR', keys[1]) end)"
-)
-
-
-def tenants_on_masters(cluster: RedisCluster, count: int = 3) -> list[Keys]:
-    """``count`` tenants whose hash tags are served by different masters."""
-    found: dict[int, Keys] = {}
-    for i in range(1000):
-        keys = Keys(f"tenant-{i}")
-        found.setdefault(cluster.slot_owner(key_slot(keys.tag.encode())), keys)
-        if len(found) == count:
-            return list(found.values())
-    raise AssertionError("no tags on enough masters")
-
-
-def master_index(cluster: RedisCluster, keys: Keys) -> int:
-    port = cluster.slot_owner(key_slot(keys.tag.encode()))
-    return cluster.ports().index(port)
-
-
-async def client_of(cluster: RedisCluster) -> ClusterClient:
-    client = ClusterClient.from_url(cluster.url)
-    await client.initialize()
-    return client
-
-
-async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 15.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not await check():
-        assert time.monotonic() < deadline, "not within the timeout"
-        await asyncio.sleep(0.1)
-
-
-async def state_is(cluster: RedisCluster, index: int, state: str) -> bool:
-    info = await asyncio.to_thread(cluster.cluster_info, index)
-    return info.get("cluster_state") == state
-
-
-async def until_it_works(call: Callable[[], Awaitable[Any]], timeout: float = 20.0) -> Any:
-    """``call`` retried through transient errors (as the services' consumers do)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            return await call()
-        except Exception as exc:
-            if not transient(exc):
-                raise
-            assert time.monotonic() < deadline, "still failing"
-            await asyncio.sleep(0.2)
 
 
 @pytest.fixture(scope="module")
@@ -279,104 +223,3 @@ async def test_classic_news_reach_a_subscriber_on_any_node(
             assert await received(lambda: other.get_message(timeout=1.0), 1) == [b"ag1"]
     finally:
         await elsewhere.aclose()
-
-
-# -- a master down -----------------------------------------------------------------------
-
-
-async def test_a_master_down_fails_its_tenants_then_every_tenant(tmp_path: Path) -> None:
-    """Its slots: a connection error (transient). Once the others mark it failed (the
-    node timeout, 2 s), ``cluster_state:fail``: every tenant gets ``ClusterDownError``,
-    a ResponseError the services take as transient (waited out, not dead-lettered)."""
-    with RedisCluster(tmp_path) as cluster:
-        await asyncio.to_thread(cluster.start)
-        down, live = tenants_on_masters(cluster, 2)
-        client = await client_of(cluster)
-        try:
-            await client.set(live.work_item("w"), "1")
-            await client.set(down.work_item("w"), "1")
-            index = master_index(cluster, down)
-            cluster.stop_node(index, kill=True)
-            with pytest.raises(Exception) as lost:  # noqa: PT011 - any transient one
-                await client.get(down.work_item("w"))
-            assert transient(lost.value), repr(lost.value)
-            await eventually(lambda: state_is(cluster, master_index(cluster, live), "fail"))
-            with pytest.raises(ClusterDownError) as raised:
-                await client.get(live.work_item("w"))
-            assert transient(raised.value)
-            cluster.start_node(index)  # empty: no append-only file
-            await asyncio.to_thread(cluster.wait_ok)
-            assert await until_it_works(lambda: client.get(live.work_item("w"))) == b"1"
-            assert await until_it_works(lambda: client.get(down.work_item("w"))) is None
-        finally:
-            await client.aclose()
-
-
-async def test_without_full_coverage_the_other_masters_keep_serving(tmp_path: Path) -> None:
-    args = ["--cluster-require-full-coverage", "no"]
-    with RedisCluster(tmp_path, server_args=args) as cluster:
-        await asyncio.to_thread(cluster.start)
-        down, live = tenants_on_masters(cluster, 2)
-        client = await client_of(cluster)
-        try:
-            await client.set(live.work_item("w"), "1")
-            cluster.stop_node(master_index(cluster, down), kill=True)
-            await asyncio.sleep(4)  # past the node timeout: the master is marked failed
-            assert await client.get(live.work_item("w")) == b"1"
-            with pytest.raises(RedisError):
-                await client.get(down.work_item("w"))
-        finally:
-            await client.aclose()
-
-
-async def test_a_promoted_replica_has_the_data_and_functions_but_not_the_scripts(
-    tmp_path: Path,
-) -> None:
-    """Failover keeps the data and the function libraries (both replicated) but not the
-    script cache: SCRIPT LOAD reaches only the primaries, so a queued EVALSHA answers
-    NOSCRIPT until loaded again, while a queued FCALL just works."""
-    with RedisCluster(tmp_path, replicas=True) as cluster:
-        await asyncio.to_thread(cluster.start)
-        keys = tenants_on_masters(cluster, 3)[1]
-        slot = key_slot(keys.tag.encode())
-        client = await client_of(cluster)
-        try:
-            script = client.register_script(INCR)
-            await client.script_load(script.script)
-            await client.function_load(LIBRARY)  # on every primary
-            assert await script(keys=[keys.offer_sequence()]) == 1
-            await asyncio.sleep(0.5)  # the replica has the write
-            old = cluster.slot_owner(slot)
-            cluster.stop_node(cluster.ports().index(old), kill=True)
-            await eventually(lambda: asyncio.to_thread(lambda: cluster.slot_owner(slot) != old))
-            assert await until_it_works(lambda: client.get(keys.offer_sequence())) == b"1"
-            async with client.pipeline(transaction=False) as pipe:
-                pipe.execute_command("EVALSHA", script.sha, 1, keys.offer_sequence())
-                with pytest.raises(NoScriptError):
-                    await pipe.execute()
-            async with client.pipeline(transaction=False) as pipe:
-                pipe.fcall("sb_incr", 1, keys.offer_sequence())
-                pipe.fcall("sb_incr", 1, keys.offer_sequence())
-                assert await pipe.execute() == [2, 3]
-        finally:
-            await client.aclose()
-
-
-async def test_with_appendonly_a_restarted_master_keeps_its_data(tmp_path: Path) -> None:
-    with RedisCluster(tmp_path, appendonly=True) as cluster:
-        await asyncio.to_thread(cluster.start)
-        keys = tenants_on_masters(cluster, 1)[0]
-        client = await client_of(cluster)
-        try:
-            await client.set(keys.generation(), "init:kept")
-            index = master_index(cluster, keys)
-            cluster.stop_node(index)
-            cluster.start_node(index)
-            await asyncio.to_thread(cluster.wait_ok)
-            assert await until_it_works(lambda: client.get(keys.generation())) == b"init:kept"
-        finally:
-            await client.aclose()
-        ports = cluster.ports()
-    for port in ports:  # the harness stopped every node
-        with pytest.raises(ConnectionRefusedError):
-            socket.create_connection(("127.0.0.1", port), timeout=2).close()

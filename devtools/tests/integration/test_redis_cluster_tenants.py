@@ -28,7 +28,7 @@ from switchboard_runtime.redis_client import (
 from switchboard_runtime.redis_keys import Keys
 from switchboard_runtime.settings import CommonSettings
 
-from .test_redis_cluster import master_index, tenants_on_masters
+from .clusterkit import master_index, tenants_on_masters
 
 pytestmark = pytest.mark.integration
 
