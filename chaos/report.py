@@ -78,7 +78,12 @@ def _notes(doc: dict[str, Any]) -> list[str]:
     return out
 
 
-def write(scenarios: list[dict[str, Any]], brokers: str, mode: str, seconds: float) -> Path:
+def write(
+    scenarios: list[dict[str, Any]], brokers: str, mode: str, seconds: float, stem: str = "latest"
+) -> Path:
+    """``<stem>.json`` and ``<stem>.md`` in ``chaos/results``; returns the Markdown's path.
+    A run of some scenarios only (``--only``) writes ``partial``, keeping the last whole
+    run's ``latest``."""
     RESULTS.mkdir(exist_ok=True)
     sha = git_revision()
     scenarios = [{**row, "brokers": brokers, "git_sha": sha} for row in scenarios]
@@ -91,6 +96,6 @@ def write(scenarios: list[dict[str, Any]], brokers: str, mode: str, seconds: flo
         "must_be_zero": list(MUST_BE_ZERO),
         "scenarios": scenarios,
     }
-    (RESULTS / "latest.json").write_text(json.dumps(doc, indent=2, sort_keys=False) + "\n")
-    (RESULTS / "latest.md").write_text(markdown(doc))
-    return RESULTS / "latest.md"
+    (RESULTS / f"{stem}.json").write_text(json.dumps(doc, indent=2, sort_keys=False) + "\n")
+    (RESULTS / f"{stem}.md").write_text(markdown(doc))
+    return RESULTS / f"{stem}.md"

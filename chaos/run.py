@@ -84,7 +84,7 @@ def _brief(row: dict[str, Any]) -> str:
     return ", ".join(f"{k}={row.get(k)}" for k in shown) + f" ({row['seconds']} s)"
 
 
-async def _run(args: argparse.Namespace, logs: Path) -> list[dict[str, Any]]:
+async def _run(args: argparse.Namespace, logs: Path) -> tuple[list[dict[str, Any]], Path]:
     only = {n.strip() for n in args.only.split(",") if n.strip()}
     plan = [step for step in PLAN if not only or step[0] in only]
     began, rows = time.monotonic(), []
@@ -97,8 +97,8 @@ async def _run(args: argparse.Namespace, logs: Path) -> list[dict[str, Any]]:
                 continue
             rows.append(await _one(number, name, scenario, stack, logs, args.long))
         described = stack.describe()
-    report.write(rows, described, "long" if args.long else "quick", time.monotonic() - began)
-    return rows
+    mode, seconds = "long" if args.long else "quick", time.monotonic() - began
+    return rows, report.write(rows, described, mode, seconds, "partial" if only else "latest")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -106,8 +106,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING)
     logs = args.logs or Path(tempfile.mkdtemp(prefix="chaos-logs-"))
     print(f"service logs in {logs}", flush=True)
-    rows = asyncio.run(_run(args, logs))
-    print((report.RESULTS / "latest.md").read_text())
+    rows, written = asyncio.run(_run(args, logs))
+    print(written.read_text())
     code = exit_code(rows)
     if code == 2:
         print(

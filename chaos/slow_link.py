@@ -1,26 +1,19 @@
 """Scenario 8: a slow Kafka link. Every Kafka connection (the services', the load's,
-the agents') goes through a TCP proxy that adds 200 ms each way and throttles each
-connection; the services must apply backpressure without unbounded memory and lose no
+the agents') goes through the TCP proxy in front of its broker (``Brokers.slow``), which
+adds 200 ms each way and throttles each connection; the brokers replicate to each other
+directly. The services must apply backpressure without unbounded memory and lose no
 command.
-
-A cluster's nodes all take the same ``properties`` (``ApacheKafkaCluster``), so no node
-can advertise a proxy address of its own, and clients would bypass a proxy after
-bootstrap. So this scenario runs on a single Apache Kafka node (replication factor 1)
-that advertises the proxy's address.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import shutil
-import tempfile
-from collections.abc import AsyncIterator
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from switchboard_devtools.apache_kafka import ApacheKafka
 from switchboard_devtools.tcp_proxy import TcpProxy
 
 from bench.stack import rss_mb
@@ -32,20 +25,23 @@ THROTTLE_BYTES_PER_S = 32 * 1024  # per connection and direction
 MEMORY_GROWTH_MB = 300.0  # what counts as unbounded within one quick scenario
 
 
-@contextlib.asynccontextmanager
-async def _slow_kafka(brokers: Brokers) -> AsyncIterator[tuple[Brokers, TcpProxy]]:
-    directory = Path(tempfile.mkdtemp(prefix="chaos-slow-kafka-"))
-    kafka = ApacheKafka(directory, start_timeout=240)
-    proxy = TcpProxy("127.0.0.1", kafka.nodes[0].port)
-    proxy.start()
-    kafka.properties["advertised.listeners"] = f"PLAINTEXT://127.0.0.1:{proxy.port}"
+def _traffic(proxies: list[TcpProxy]) -> tuple[int, int]:
+    """Bytes forwarded and connections accepted so far, over every proxy."""
+    return sum(p.bytes_forwarded for p in proxies), sum(p.accepted for p in proxies)
+
+
+@contextlib.contextmanager
+def _shaped(proxies: list[TcpProxy]) -> Iterator[None]:
+    """Every proxy slowed and throttled, and set back however the block ends."""
+    for proxy in proxies:
+        proxy.set_latency(LATENCY_S)
+        proxy.set_throttle(THROTTLE_BYTES_PER_S)
     try:
-        await asyncio.to_thread(kafka.start)
-        yield replace(brokers, kafka=kafka), proxy
+        yield
     finally:
-        await asyncio.to_thread(kafka.stop)
-        proxy.stop()
-        shutil.rmtree(directory, ignore_errors=True)
+        for proxy in proxies:
+            proxy.set_latency(0.0)
+            proxy.set_throttle(None)
 
 
 async def _sample_memory(run: Run, peaks: dict[str, list[float]]) -> None:
@@ -62,23 +58,17 @@ async def _sample_memory(run: Run, peaks: dict[str, list[float]]) -> None:
 async def slow_kafka(brokers: Brokers, logs: Path, size: Size, long: bool) -> dict[str, Any]:
     """8. The Kafka link slowed (200 ms each way) and throttled, under the load."""
     peaks: dict[str, list[float]] = {}
-    async with (
-        _slow_kafka(brokers) as (slow, proxy),
-        started(slow, logs, size, ("workitem", "router"), KAFKA_REPLICATION_FACTOR="1") as run,
-    ):
+    proxies = brokers.kafka_proxies
+    forwarded, links = _traffic(proxies)
+    async with started(replace(brokers, slow=True), logs, size, ("workitem", "router")) as run:
         sampler = asyncio.create_task(_sample_memory(run, peaks))
-        proxy.set_latency(LATENCY_S)
-        proxy.set_throttle(THROTTLE_BYTES_PER_S)
-        try:
+        with _shaped(proxies):
             await run.load()
-        finally:
-            proxy.set_latency(0.0)
-            proxy.set_throttle(None)
         counts = await finish(run)
         sampler.cancel()
     growth = {name: round(high - low, 1) for name, (low, high) in peaks.items()}
     grew = [name for name, mb in growth.items() if mb > MEMORY_GROWTH_MB]
     extra: dict[str, Any] = {"memory_growth_mb": growth, "unbounded_memory": len(grew)}
-    extra.update(faults=1, proxied_bytes=proxy.bytes_forwarded, proxied_links=proxy.accepted)
-    extra["brokers_note"] = "1 Apache Kafka node behind the proxy (RF 1)"
+    now_forwarded, now_links = _traffic(proxies)
+    extra.update(faults=1, proxied_bytes=now_forwarded - forwarded, proxied_links=now_links - links)
     return summary(run, counts, extra)

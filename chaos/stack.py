@@ -23,6 +23,7 @@ from pathlib import Path
 
 import switchboard_devtools.testing_auth  # noqa: F401 - sets AUTH_JWT_SECRET for the services
 from switchboard_devtools.apache_kafka import ApacheKafka, ApacheKafkaCluster
+from switchboard_devtools.apache_kafka_config import HOST
 from switchboard_devtools.embedded import EmbeddedStack, free_port
 from switchboard_devtools.tcp_proxy import TcpProxy
 
@@ -38,15 +39,20 @@ PORT_VARIABLES = {
 
 @dataclass
 class Brokers:
-    """The cluster, Redis and the proxy in front of Redis; ``redis_url`` is direct."""
+    """The cluster, a proxy in front of each of its nodes, Redis and the proxy in front
+    of Redis; ``redis_url`` is direct, and Kafka is reached directly unless ``slow``."""
 
     kafka: ApacheKafkaCluster | ApacheKafka
+    kafka_proxies: list[TcpProxy]
     redis: EmbeddedStack
     redis_proxy: TcpProxy
     aof_dir: Path
+    slow: bool = False  # every Kafka client (services, load, agents) through the proxies
 
     @property
     def bootstrap(self) -> str:
+        if self.slow:
+            return self.kafka.proxied_bootstrap_servers
         return self.kafka.bootstrap_servers
 
     @property
@@ -56,8 +62,8 @@ class Brokers:
 
     @property
     def service_bootstrap(self) -> str:
-        """What the services are given: every node."""
-        return self.kafka.bootstrap_servers
+        """What the services are given: every node (through its proxy when ``slow``)."""
+        return self.bootstrap
 
     @property
     def redis_url(self) -> str:
@@ -90,16 +96,17 @@ def brokers(work: Path) -> Iterator[Brokers]:
     """Start the three brokers and Redis; stop them all at the end."""
     work.mkdir(parents=True, exist_ok=True)
     kafka_dir = Path(tempfile.mkdtemp(prefix="chaos-kafka-"))
-    with (
-        ApacheKafkaCluster(kafka_dir, start_timeout=240) as kafka,
-        EmbeddedStack(work / "redis", start_timeout=60) as redis,
-    ):
+    with contextlib.ExitStack() as running:
+        kafka = running.enter_context(ApacheKafkaCluster(kafka_dir, start_timeout=240))
+        redis = running.enter_context(EmbeddedStack(work / "redis", start_timeout=60))
+        proxies = [running.enter_context(TcpProxy(HOST, n.proxied_port)) for n in kafka.nodes]
+        kafka.advertise_proxies([proxy.port for proxy in proxies])
         (work / "redis").mkdir(parents=True, exist_ok=True)
         kafka.start()
         aof = work / "redis" / "aof"
         redis.start_redis(aof)
-        with TcpProxy("127.0.0.1", redis.redis_port) as proxy:
-            yield Brokers(kafka, redis, proxy, aof)
+        redis_proxy = running.enter_context(TcpProxy(HOST, redis.redis_port))
+        yield Brokers(kafka, proxies, redis, redis_proxy, aof)
     shutil.rmtree(kafka_dir, ignore_errors=True)
 
 

@@ -17,12 +17,17 @@ import signal
 import socket
 import subprocess
 import tempfile
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Self
 
+from switchboard_devtools.apache_kafka_config import (
+    HOST,
+    KafkaNode,
+    cluster_settings,
+    node_properties,
+)
 from switchboard_devtools.apache_kafka_fetch import (
     KAFKA_VERSION,
     class_archive,
@@ -30,27 +35,7 @@ from switchboard_devtools.apache_kafka_fetch import (
     java_command,
     run_java_tool,
 )
-from switchboard_devtools.embedded import ManagedProcess, free_port, wait_until
-
-HOST = "127.0.0.1"
-
-
-@dataclass
-class _Node:
-    node_id: int
-    directory: Path
-    port: int = field(default_factory=free_port)
-    controller_port: int = field(default_factory=free_port)
-    process: ManagedProcess | None = None
-    runs: int = 0
-
-    @property
-    def bootstrap(self) -> str:
-        return f"{HOST}:{self.port}"
-
-    @property
-    def config(self) -> Path:
-        return self.directory / "server.properties"
+from switchboard_devtools.embedded import ManagedProcess, wait_until
 
 
 def _port_open(port: int) -> bool:
@@ -73,7 +58,7 @@ def broker_ids(bootstrap: str, timeout: float = 2.0) -> set[int]:
         return set()
 
 
-def _answers(node: _Node, expected: int) -> bool:
+def _answers(node: KafkaNode, expected: int) -> bool:
     """True once ``node`` answers metadata and lists ``expected`` live brokers, itself
     among them."""
     if not _port_open(node.port):
@@ -121,9 +106,9 @@ class _KRaftNodes:
         self.directory = directory or Path(tempfile.mkdtemp(prefix="switchboard-kafka-"))
         self.version = version
         self.start_timeout = start_timeout
-        defaults = _settings(self.size, self.min_insync_replicas)
+        defaults = cluster_settings(self.size, self.min_insync_replicas)
         self.properties = {**defaults, **(properties or {})}
-        self.nodes = [_Node(i + 1, self.directory / f"node-{i + 1}") for i in range(self.size)]
+        self.nodes = [KafkaNode(i + 1, self.directory / f"node-{i + 1}") for i in range(self.size)]
         self.cluster_id: str | None = None
         self._recording: Path | None = None  # where node 1 writes a class-data archive
 
@@ -131,20 +116,22 @@ class _KRaftNodes:
     def bootstrap_servers(self) -> str:
         return ",".join(node.bootstrap for node in self.nodes)
 
-    def _node_properties(self, node: _Node) -> dict[str, str]:
-        voters = ",".join(f"{n.node_id}@{HOST}:{n.controller_port}" for n in self.nodes)
-        return {
-            "node.id": str(node.node_id),
-            "process.roles": "broker,controller",
-            "listeners": f"PLAINTEXT://{HOST}:{node.port},CONTROLLER://{HOST}:{node.controller_port}",
-            "advertised.listeners": f"PLAINTEXT://{node.bootstrap}",
-            "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
-            "inter.broker.listener.name": "PLAINTEXT",
-            "controller.listener.names": "CONTROLLER",
-            "controller.quorum.voters": voters,
-            "log.dirs": str(node.directory / "data"),
-            **self.properties,
-        }
+    def advertise_proxies(self, ports: Sequence[int]) -> str:
+        """Before ``start``: node ``i`` also takes clients on its ``proxied_port`` and
+        advertises there the proxy on ``ports[i]`` (which forwards to that port); returns
+        the proxied bootstrap servers. Replication stays on the direct listener."""
+        assert len(ports) == len(self.nodes), "one proxy per node"
+        for node, port in zip(self.nodes, ports, strict=True):
+            node.advertised_proxy = port
+        return self.proxied_bootstrap_servers
+
+    @property
+    def proxied_bootstrap_servers(self) -> str:
+        ports = [node.advertised_proxy for node in self.nodes]
+        return ",".join(f"{HOST}:{port}" for port in ports if port is not None)
+
+    def _node_properties(self, node: KafkaNode) -> dict[str, str]:
+        return {**node_properties(node, self.nodes), **self.properties}
 
     def _format(self) -> None:
         """Write each node's configuration and format its storage (all in parallel)."""
@@ -175,11 +162,11 @@ class _KRaftNodes:
         """More ``kafka-storage format`` arguments (a subclass adds, e.g., SCRAM users)."""
         return []
 
-    def _answers(self, node: _Node, expected: int) -> bool:
+    def _answers(self, node: KafkaNode, expected: int) -> bool:
         """Whether ``node`` is up (a subclass that closes the plain port probes otherwise)."""
         return _answers(node, expected)
 
-    def _launch(self, node: _Node) -> None:
+    def _launch(self, node: KafkaNode) -> None:
         node.runs += 1
         name = "server.log" if node.runs == 1 else f"server.restart-{node.runs - 1}.log"
         record = self._recording if node is self.nodes[0] and node.runs == 1 else None
@@ -197,7 +184,7 @@ class _KRaftNodes:
             os.replace(recording, class_archive(self.version))
         recording.unlink(missing_ok=True)
 
-    def _wait(self, node: _Node, expected: int) -> None:
+    def _wait(self, node: KafkaNode, expected: int) -> None:
         process = node.process
         assert process is not None
         try:
@@ -258,32 +245,6 @@ class _KRaftNodes:
         self.stop()
         if self._own_dir:
             shutil.rmtree(self.directory, ignore_errors=True)
-
-
-def _settings(factor: int, min_isr: int) -> dict[str, str]:
-    """Settings of a test cluster of ``factor`` nodes; ``auto.create.topics.enable`` is
-    off as in production (the services create their topics)."""
-    internal = {
-        "offsets.topic.replication.factor": str(factor),
-        "transaction.state.log.replication.factor": str(factor),
-        "transaction.state.log.min.isr": str(min_isr),
-        "share.coordinator.state.topic.replication.factor": str(factor),
-        "share.coordinator.state.topic.min.isr": str(min_isr),
-    }
-    return {
-        **internal,
-        "default.replication.factor": str(factor),
-        "min.insync.replicas": str(min_isr),
-        "auto.create.topics.enable": "false",
-        "group.initial.rebalance.delay.ms": "0",
-        # a crashed broker is fenced, and may register again, 4 s after its last heartbeat
-        # (not 9 s): sooner failover for fault tests and a sooner restart after a kill
-        "broker.session.timeout.ms": "4000",
-        "broker.heartbeat.interval.ms": "1000",
-        "num.network.threads": "2",
-        "num.io.threads": "4",
-        "log.cleaner.dedupe.buffer.size": str(16 * 1024 * 1024),  # of 384 MB of heap
-    }
 
 
 class ApacheKafka(_KRaftNodes):

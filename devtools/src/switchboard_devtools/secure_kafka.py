@@ -25,7 +25,8 @@ from typing import Any
 
 from aiokafka.helpers import create_ssl_context
 
-from switchboard_devtools.apache_kafka import HOST, ApacheKafka, _Node
+from switchboard_devtools.apache_kafka import ApacheKafka
+from switchboard_devtools.apache_kafka_config import HOST, KafkaNode
 from switchboard_devtools.apache_kafka_fetch import KAFKA_VERSION
 from switchboard_devtools.certificates import make_certificates, make_client_certificate
 from switchboard_devtools.embedded import free_port
@@ -94,7 +95,7 @@ class SecureKafka(ApacheKafka):
             "allow.everyone.if.no.acl.found": "false",
         }
 
-    def _node_properties(self, node: _Node) -> dict[str, str]:
+    def _node_properties(self, node: KafkaNode) -> dict[str, str]:
         listeners = {
             "SASL_SSL": f"{HOST}:{node.port}",
             "SSL": f"{HOST}:{self.ssl_port}",
@@ -116,7 +117,7 @@ class SecureKafka(ApacheKafka):
             arguments += ["--add-scram", f"{MECHANISM}=[name={name},password={password}]"]
         return arguments
 
-    def _answers(self, node: _Node, expected: int) -> bool:
+    def _answers(self, node: KafkaNode, expected: int) -> bool:
         from confluent_kafka.admin import AdminClient  # noqa: PLC0415 - only a probe needs it
 
         admin = AdminClient({**self.librdkafka_config(ADMIN), "log_level": 0})
