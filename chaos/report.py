@@ -81,9 +81,7 @@ def _notes(doc: dict[str, Any]) -> list[str]:
 def write(
     scenarios: list[dict[str, Any]], brokers: str, mode: str, seconds: float, stem: str = "latest"
 ) -> Path:
-    """``<stem>.json`` and ``<stem>.md`` in ``chaos/results``; returns the Markdown's path.
-    A run of some scenarios only (``--only``) writes ``partial``, keeping the last whole
-    run's ``latest``."""
+    """``<stem>.json`` and ``<stem>.md`` in ``chaos/results``; returns the Markdown's path."""
     RESULTS.mkdir(exist_ok=True)
     sha = git_revision()
     scenarios = [{**row, "brokers": brokers, "git_sha": sha} for row in scenarios]

@@ -98,7 +98,13 @@ async def _run(args: argparse.Namespace, logs: Path) -> tuple[list[dict[str, Any
             rows.append(await _one(number, name, scenario, stack, logs, args.long))
         described = stack.describe()
     mode, seconds = "long" if args.long else "quick", time.monotonic() - began
-    return rows, report.write(rows, described, mode, seconds, "partial" if only else "latest")
+    return rows, report.write(rows, described, mode, seconds, results_stem(bool(only), args.long))
+
+
+def results_stem(some: bool, long: bool) -> str:
+    """Where a run's results go: ``latest`` (quick), ``latest-long``, or ``partial`` for a
+    run of some scenarios only, so that neither replaces the last whole quick run."""
+    return "partial" if some else "latest-long" if long else "latest"
 
 
 def main(argv: list[str] | None = None) -> int:
