@@ -21,11 +21,12 @@ import httpx
 import pytest
 import pytest_asyncio
 from aiokafka import AIOKafkaProducer
+from aiokafka.structs import ConsumerRecord
 from callback.config import CallbackSettings
 from callback.main import create_app as create_callback
 from router.config import RouterSettings
 from router.main import create_app as create_router
-from switchboard_devtools.testing import Brokers, serving_ready
+from switchboard_devtools.testing import Brokers, cloud_event, serving_ready
 from switchboard_schemas.topics import AGENT_COMMANDS
 from workitem.config import WorkItemSettings
 from workitem.main import create_app as create_workitem
@@ -78,6 +79,24 @@ def agent_command(ce_type: str, data: dict[str, Any], **attrs: Any) -> dict[str,
         "data": data,
         **attrs,
     }
+
+
+def first_deliveries(
+    records: list[ConsumerRecord[bytes, bytes]],
+) -> list[ConsumerRecord[bytes, bytes]]:
+    """Each CloudEvent once: the first record of each (topic, id). Delivery is at least
+    once (a relay that paused may publish again what another relay published), and the
+    consumers drop a repeated id; a repeat must carry the very same event."""
+    first: dict[tuple[str, str], bytes] = {}
+    out = []
+    for record in records:
+        ident = (record.topic, str(cloud_event(record).get("id")))
+        if ident in first:
+            assert first[ident] == record.value, f"two events share the id {ident}"
+            continue
+        first[ident] = record.value or b""
+        out.append(record)
+    return out
 
 
 def routing_yaml(path: Path) -> Path:

@@ -31,7 +31,7 @@ from switchboard_devtools.testing import KafkaTap, answers_ready, cloud_event, e
 from switchboard_devtools.testing_auth import bearer
 from switchboard_schemas.topics import AGENT_COMMANDS, AGENT_EVENTS, WORKITEM_EVENTS
 
-from .conftest import Stack, agent_command
+from .conftest import Stack, agent_command, first_deliveries
 from .test_router_replicas import _created_event, _start_router, of_tenant, per_item
 
 pytestmark = pytest.mark.integration
@@ -75,9 +75,9 @@ class Scenario:
         return await tap.wait_for(lambda r: self.mine(r, *types), count=count, timeout=90)
 
     async def everything(self) -> list[Record]:
-        """All the tenant's events so far (reading both topics to their end)."""
+        """All the tenant's events so far (reading both topics to their end), each once."""
         records = [*await self.items.read_to_end(), *await self.desk.read_to_end()]
-        return [r for r in records if of_tenant(self.tenant)(r)]
+        return first_deliveries([r for r in records if of_tenant(self.tenant)(r)])
 
     async def send(self, commands: list[Command]) -> list[int]:
         """Publish agent commands (keyed by agent id) at once; their Kafka timestamps."""

@@ -29,7 +29,7 @@ from switchboard_devtools.testing import (
 from switchboard_devtools.testing_auth import bearer
 from switchboard_schemas.topics import AGENT_COMMANDS, AGENT_EVENTS, WORKITEM_EVENTS
 
-from .conftest import Stack, agent_command
+from .conftest import Stack, agent_command, first_deliveries
 
 pytestmark = pytest.mark.integration
 
@@ -43,8 +43,10 @@ def of_tenant(tenant: str) -> Match:
 
 
 def per_item(records: list[ConsumerRecord[bytes, bytes]], ce_type: str) -> collections.Counter[str]:
+    """How many ``ce_type`` events each item had (events: a redelivery counts once)."""
+    events = first_deliveries(records)
     return collections.Counter(
-        cloud_event(r)["data"]["work_item_id"] for r in records if cloud_event(r)["type"] == ce_type
+        cloud_event(r)["data"]["work_item_id"] for r in events if cloud_event(r)["type"] == ce_type
     )
 
 
