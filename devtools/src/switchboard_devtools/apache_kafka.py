@@ -26,6 +26,7 @@ from switchboard_devtools.apache_kafka_config import (
     HOST,
     KafkaNode,
     cluster_settings,
+    give_distinct_ports,
     node_properties,
 )
 from switchboard_devtools.apache_kafka_fetch import (
@@ -109,6 +110,7 @@ class _KRaftNodes:
         defaults = cluster_settings(self.size, self.min_insync_replicas)
         self.properties = {**defaults, **(properties or {})}
         self.nodes = [KafkaNode(i + 1, self.directory / f"node-{i + 1}") for i in range(self.size)]
+        give_distinct_ports(self.nodes)
         self.cluster_id: str | None = None
         self._recording: Path | None = None  # where node 1 writes a class-data archive
 

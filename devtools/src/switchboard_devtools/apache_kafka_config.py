@@ -38,6 +38,17 @@ class KafkaNode:
         return self.directory / "server.properties"
 
 
+def give_distinct_ports(nodes: Sequence[KafkaNode]) -> None:
+    """Draw again any port of ``nodes`` that another (or the same node) already has:
+    ``free_port`` only asks the kernel for a free port, and may hand out one twice."""
+    taken: set[int] = set()
+    for node in nodes:
+        for name in ("port", "controller_port", "proxied_port"):
+            while getattr(node, name) in taken:
+                setattr(node, name, free_port())
+            taken.add(getattr(node, name))
+
+
 def _listeners(node: KafkaNode) -> tuple[str, str, str]:
     """``listeners``, ``advertised.listeners`` and the protocol map of ``node``."""
     listeners = [f"PLAINTEXT://{HOST}:{node.port}", f"CONTROLLER://{HOST}:{node.controller_port}"]
