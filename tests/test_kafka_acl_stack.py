@@ -12,13 +12,12 @@ from __future__ import annotations
 import contextlib
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 import pytest_asyncio
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from callback.config import CallbackSettings
 from callback.main import create_app as create_callback
@@ -26,17 +25,14 @@ from desktop.config import DesktopSettings
 from desktop.main import create_app as create_desktop
 from router.config import RouterSettings
 from router.main import create_app as create_router
-from switchboard_devtools.kafka_acls import LAYOUT, apply, grants
 from switchboard_devtools.secure_kafka import ADMIN, SecureKafka
 from switchboard_devtools.testing import (
     Brokers,
-    apache_kafka_version,
     eventually,
-    require_java_and_maven,
     serving_ready,
 )
 from switchboard_devtools.testing_auth import bearer
-from switchboard_runtime.kafka_metadata import topic_partitions
+from switchboard_devtools.testing_secure_kafka import secure_kafka_with_layout, values_on
 from switchboard_schemas.topics import (
     AGENT_COMMANDS,
     ALL_TOPICS,
@@ -58,12 +54,7 @@ QUEUE = QUEUES[-1]  # no other test in this module's stack uses it
 
 @pytest.fixture(scope="module")
 def kafka(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SecureKafka]:
-    version = apache_kafka_version()
-    require_java_and_maven(version)
-    directory: Path = tmp_path_factory.mktemp("acl-kafka")
-    with SecureKafka(directory, users=[a.service for a in LAYOUT], version=version) as broker:
-        broker.start()
-        apply(grants(PREFIX), broker.librdkafka_config(ADMIN))
+    with secure_kafka_with_layout(tmp_path_factory.mktemp("acl-kafka"), PREFIX) as broker:
         yield broker
 
 
@@ -180,24 +171,3 @@ async def test_a_malformed_command_reaches_its_dead_letter_topic_as_its_consumer
         return any(marker.encode() in value for value in await values_on(kafka, dlq_topic(topic)))
 
     assert await eventually(dead_lettered, timeout=30)
-
-
-async def values_on(kafka: SecureKafka, topic: str) -> list[bytes]:
-    """Every record value on ``topic`` up to its end offsets, read as the admin."""
-    access = kafka.aiokafka_config(ADMIN)
-    servers = access.pop("bootstrap_servers")
-    partitions = (await topic_partitions(servers, [topic], access))[topic]
-    consumer = AIOKafkaConsumer(bootstrap_servers=servers, **access, enable_auto_commit=False)
-    await consumer.start()
-    try:
-        tps = [TopicPartition(topic, p) for p in partitions]
-        consumer.assign(tps)
-        ends = await consumer.end_offsets(tps)
-        await consumer.seek_to_beginning(*tps)
-        found: list[bytes] = []
-        while any([await consumer.position(tp) < ends[tp] for tp in tps]):
-            for records in (await consumer.getmany(timeout_ms=1000)).values():
-                found += [r.value or b"" for r in records]
-        return found
-    finally:
-        await consumer.stop()

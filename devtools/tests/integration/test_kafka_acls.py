@@ -13,18 +13,17 @@ import subprocess
 import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 import pytest_asyncio
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaConnectionError, KafkaError, TopicAuthorizationFailedError
 from aiokafka.helpers import create_ssl_context
-from switchboard_devtools.kafka_acls import LAYOUT, apply, grants
+from switchboard_devtools.kafka_acls import LAYOUT
 from switchboard_devtools.secure_kafka import ADMIN, SecureKafka
-from switchboard_devtools.testing import apache_kafka_version, require_java_and_maven
+from switchboard_devtools.testing_secure_kafka import secure_kafka_with_layout, values_on
 from switchboard_schemas.topics import ALL_TOPICS, WORKITEM_EVENTS
 
 pytestmark = pytest.mark.integration
@@ -34,12 +33,7 @@ SERVICES = [access.service for access in LAYOUT]
 
 @pytest.fixture(scope="module")
 def kafka(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SecureKafka]:
-    version = apache_kafka_version()
-    require_java_and_maven(version)
-    directory: Path = tmp_path_factory.mktemp("secure-kafka")
-    with SecureKafka(directory, users=SERVICES, version=version) as broker:
-        broker.start()
-        apply(grants("switchboard"), broker.librdkafka_config(ADMIN))
+    with secure_kafka_with_layout(tmp_path_factory.mktemp("secure-kafka"), "switchboard") as broker:
         yield broker
 
 
@@ -73,20 +67,7 @@ async def send(config: dict[str, Any], topic: str, event: dict[str, Any]) -> Non
 
 async def ids_on(kafka: SecureKafka, topic: str) -> list[str]:
     """The CloudEvent ids on ``topic``, read to its end offset as the admin."""
-    consumer = AIOKafkaConsumer(**scram(kafka, ADMIN), enable_auto_commit=False)
-    await consumer.start()
-    try:
-        tp = TopicPartition(topic, 0)
-        consumer.assign([tp])
-        end = (await consumer.end_offsets([tp]))[tp]
-        consumer.seek(tp, 0)
-        found: list[str] = []
-        while await consumer.position(tp) < end:
-            for record in (await consumer.getmany(tp, timeout_ms=1000)).get(tp, []):
-                found.append(json.loads(record.value or b"{}").get("id", ""))
-        return found
-    finally:
-        await consumer.stop()
+    return [json.loads(value or b"{}").get("id", "") for value in await values_on(kafka, topic)]
 
 
 def event(ce_type: str) -> dict[str, Any]:

@@ -9,26 +9,22 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 import pytest_asyncio
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAuthorizationFailedError
-from switchboard_devtools.kafka_acls import LAYOUT, apply, grants
 from switchboard_devtools.secure_kafka import ADMIN, SecureKafka
 from switchboard_devtools.testing import (
     Brokers,
-    apache_kafka_version,
     eventually,
-    require_java_and_maven,
     serving,
 )
 from switchboard_devtools.testing_auth import bearer
-from switchboard_runtime.kafka_metadata import topic_partitions
+from switchboard_devtools.testing_secure_kafka import secure_kafka_with_layout, values_on
 from switchboard_schemas.topics import ALL_TOPICS, WORKITEM_COMMANDS, WORKITEM_EVENTS
 from workitem.main import create_app
 
@@ -44,13 +40,7 @@ TENANT = f"sasl{uuid.uuid4().hex[:8]}"
 
 @pytest.fixture(scope="module")
 def kafka(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SecureKafka]:
-    version = apache_kafka_version()
-    require_java_and_maven(version)
-    directory: Path = tmp_path_factory.mktemp("secure-kafka")
-    users = [access.service for access in LAYOUT]
-    with SecureKafka(directory, users=users, version=version) as broker:
-        broker.start()
-        apply(grants(PREFIX), broker.librdkafka_config(ADMIN))
+    with secure_kafka_with_layout(tmp_path_factory.mktemp("secure-kafka"), PREFIX) as broker:
         yield broker
 
 
@@ -77,24 +67,7 @@ def settings_for(brokers: Brokers, access: dict[str, Any]) -> Any:
 
 async def events_on(kafka: SecureKafka, topic: str) -> list[dict[str, Any]]:
     """The CloudEvents on ``topic``, read to its end offsets as the admin."""
-    access = kafka.aiokafka_config(ADMIN)
-    servers = access.pop("bootstrap_servers")
-    partitions = (await topic_partitions(servers, [topic], access))[topic]
-    consumer = AIOKafkaConsumer(bootstrap_servers=servers, **access, enable_auto_commit=False)
-    await consumer.start()
-    try:
-        tps = [TopicPartition(topic, p) for p in partitions]
-        consumer.assign(tps)
-        ends = await consumer.end_offsets(tps)
-        for tp in tps:
-            consumer.seek(tp, 0)
-        found: list[dict[str, Any]] = []
-        while any([await consumer.position(tp) < ends[tp] for tp in tps]):
-            for records in (await consumer.getmany(timeout_ms=1000)).values():
-                found += [json.loads(r.value or b"{}") for r in records]
-        return found
-    finally:
-        await consumer.stop()
+    return [json.loads(value or b"{}") for value in await values_on(kafka, topic)]
 
 
 async def send_as(kafka: SecureKafka, user: str, topic: str, event: dict[str, Any]) -> None:
