@@ -4,13 +4,13 @@ aiokafka record becomes the pipeline's ``SourceRecord``."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
-from typing import cast
+from typing import Any, cast
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.structs import ConsumerRecord
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
-from faststream.kafka.annotations import KafkaMessage
+from faststream.kafka.message import KafkaMessage
 
 from switchboard_runtime.commits import FinishBeforeRevoke, Partitions
 from switchboard_runtime.dlq import SourceRecord
@@ -25,6 +25,20 @@ def source_record(raw: ConsumerRecord[bytes, bytes]) -> SourceRecord:
     stamp = raw.timestamp if raw.timestamp is not None and raw.timestamp >= 0 else None
     headers = tuple(raw.headers or ())
     return SourceRecord(raw.topic, raw.partition, raw.offset, raw.key, raw.value, headers, stamp)
+
+
+async def undecoded(message: KafkaMessage) -> KafkaMessage:
+    """FastStream's decoder hook for every consumer here: the handler is given the message
+    itself. The pipelines parse the raw record, so FastStream's own decoding would parse it
+    twice; and a handler that took the message from FastStream's context instead
+    (``faststream.kafka.annotations.KafkaMessage``) would have it looked up on a worker
+    thread, one thread hand-over per message."""
+    return message
+
+
+def the_message(body: Any) -> KafkaMessage:
+    """What a handler of a consumer decoded by :func:`undecoded` is given."""
+    return cast(KafkaMessage, body)
 
 
 async def _nothing_to_finish() -> None:
@@ -68,10 +82,12 @@ def subscribe_per_topic(
         ack_policy=AckPolicy.MANUAL,
         fetch_max_wait_ms=fetch_max_wait_ms,
         listener=listener,
+        decoder=undecoded,
     )
 
     @subscriber
-    async def on_record(msg: KafkaMessage) -> None:
+    async def on_record(body: Any) -> None:
+        msg = the_message(body)
         record = source_record(msg.raw_message)
         admitted, seeks = gaps.admit([record])
         for (topic, partition), offset in seeks.items():  # not acked: it comes again

@@ -10,19 +10,14 @@ from typing import Any, cast
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
-from faststream.kafka.annotations import KafkaMessage
 
 from switchboard_runtime.batch import BatchPipeline
 from switchboard_runtime.clock import wall_clock_ms
 from switchboard_runtime.commits import OffsetCommitter
-from switchboard_runtime.consume import partition_listener, source_record
+from switchboard_runtime.consume import partition_listener, source_record, the_message, undecoded
 from switchboard_runtime.gaps import OffsetGaps
 from switchboard_runtime.settings import BatchSettings
 from switchboard_runtime.watermarks import Watermarks
-
-
-async def _keep_raw(_msg: Any) -> None:
-    """The pipeline decodes the raw records itself; FastStream's own decoding is skipped."""
 
 
 @dataclass(frozen=True)
@@ -45,8 +40,9 @@ def _on_batch(
     committer: OffsetCommitter,
     watermarks: Watermarks | None,
     gaps: OffsetGaps,
-) -> Callable[[KafkaMessage], Awaitable[None]]:
-    async def on_batch(msg: KafkaMessage) -> None:
+) -> Callable[[Any], Awaitable[None]]:
+    async def on_batch(body: Any) -> None:
+        msg = the_message(body)
         consumer = cast(AIOKafkaConsumer, msg.consumer)  # FastStream types it loosely
         raws, seeks = gaps.admit(msg.raw_message)
         for (topic, partition), offset in seeks.items():
@@ -101,7 +97,7 @@ def subscribe_batches(
         batch_timeout_ms=batching.batch_timeout_ms,
         fetch_max_wait_ms=batching.fetch_max_wait_ms,
         listener=listener,
-        decoder=_keep_raw,
+        decoder=undecoded,
     )
     subscriber(_on_batch(pipeline, committer, watermarks, gaps))
     return lambda: subscriber.consumer
