@@ -59,7 +59,7 @@ def _args(argv: list[str]) -> argparse.Namespace:
 def _size(long: bool) -> Size:
     if long:
         return Size(items=600, rate=30.0, agents=30, capacity=3, settle_s=240.0)
-    return Size(items=120, rate=12.0, agents=20, capacity=2, settle_s=90.0)
+    return Size(items=120, rate=12.0, agents=32, capacity=2, settle_s=90.0)
 
 
 async def _one(
