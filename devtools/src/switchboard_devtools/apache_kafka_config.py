@@ -38,15 +38,27 @@ class KafkaNode:
         return self.directory / "server.properties"
 
 
+_NODE_PORTS = ("port", "controller_port", "proxied_port")
+
+
 def give_distinct_ports(nodes: Sequence[KafkaNode]) -> None:
     """Draw again any port of ``nodes`` that another (or the same node) already has:
     ``free_port`` only asks the kernel for a free port, and may hand out one twice."""
     taken: set[int] = set()
     for node in nodes:
-        for name in ("port", "controller_port", "proxied_port"):
+        for name in _NODE_PORTS:
             while getattr(node, name) in taken:
                 setattr(node, name, free_port())
             taken.add(getattr(node, name))
+
+
+def port_apart_from(nodes: Sequence[KafkaNode]) -> int:
+    """A free port for one more listener, none of ``nodes``' own ports."""
+    taken = {getattr(node, name) for node in nodes for name in _NODE_PORTS}
+    port = free_port()
+    while port in taken:
+        port = free_port()
+    return port
 
 
 def _listeners(node: KafkaNode) -> tuple[str, str, str]:

@@ -26,10 +26,9 @@ from typing import Any
 from aiokafka.helpers import create_ssl_context
 
 from switchboard_devtools.apache_kafka import ApacheKafka
-from switchboard_devtools.apache_kafka_config import HOST, KafkaNode
+from switchboard_devtools.apache_kafka_config import HOST, KafkaNode, port_apart_from
 from switchboard_devtools.apache_kafka_fetch import KAFKA_VERSION
 from switchboard_devtools.certificates import make_certificates, make_client_certificate
-from switchboard_devtools.embedded import free_port
 
 ADMIN = "admin"
 MECHANISM = "SCRAM-SHA-512"
@@ -57,7 +56,7 @@ class SecureKafka(ApacheKafka):
         super().__init__(directory, version=version, start_timeout=start_timeout)
         names = [ADMIN, *users]
         self.passwords = {name: secrets.token_hex(16) for name in names}  # no , = ] in them
-        self.ssl_port = free_port()
+        self.ssl_port = port_apart_from(self.nodes)  # the SSL listener's
         tls = self.directory / "tls"
         tls.mkdir(parents=True, exist_ok=True)
         self.ca, server = make_certificates(tls, HOST)

@@ -6,7 +6,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from switchboard_devtools.apache_kafka_config import KafkaNode, give_distinct_ports, node_properties
+import pytest
+from switchboard_devtools import apache_kafka_config
+from switchboard_devtools.apache_kafka_config import (
+    KafkaNode,
+    give_distinct_ports,
+    node_properties,
+    port_apart_from,
+)
 
 
 def test_ports_drawn_twice_are_drawn_again(tmp_path: Path) -> None:
@@ -28,3 +35,15 @@ def test_a_proxied_node_listens_on_three_ports_and_advertises_the_proxy(tmp_path
         "PLAINTEXT://127.0.0.1:9100,CONTROLLER://127.0.0.1:9101,PROXIED://127.0.0.1:9102"
     )
     assert props["advertised.listeners"] == ("PLAINTEXT://127.0.0.1:9100,PROXIED://127.0.0.1:9200")
+
+
+def test_one_more_listener_never_takes_a_port_of_the_nodes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The secure node's SSL listener: drawn after the nodes' ports, so the kernel may
+    hand it one of theirs (Kafka would then refuse to start)."""
+    node = KafkaNode(1, tmp_path, 9300, 9301, 9302)
+    drawn = iter([9301, 9300, 9400])
+    monkeypatch.setattr(apache_kafka_config, "free_port", lambda: next(drawn))
+
+    assert port_apart_from([node]) == 9400
