@@ -24,12 +24,17 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.structs import ConsumerRecord
 from callback.config import CallbackSettings
 from callback.main import create_app as create_callback
+from redis.asyncio import Redis
 from router.config import RouterSettings
 from router.main import create_app as create_router
 from switchboard_devtools.testing import Brokers, cloud_event, serving_ready
+from switchboard_runtime.generation import Generation
+from switchboard_runtime.redis_keys import Keys
 from switchboard_schemas.topics import AGENT_COMMANDS
 from workitem.config import WorkItemSettings
 from workitem.main import create_app as create_workitem
+
+from .snapshotkit import TENANT, ReadSide
 
 OFFER_TIMEOUT_S = 2.0
 WRAPUP_TIMEOUT_S = 3.0
@@ -158,3 +163,25 @@ async def stack(
             yield Stack(clients[0], producer, brokers, router_env, clients[2])
     finally:
         await producer.stop()
+
+
+# --- the snapshot's tests (test_desktop_snapshot*.py): Valkey, the work item read side ---
+
+
+@pytest_asyncio.fixture
+async def redis(brokers: Brokers) -> AsyncIterator[Redis]:
+    client = Redis.from_url(brokers.redis_url)
+    yield client
+    await client.aclose()
+
+
+@pytest_asyncio.fixture
+async def read_side(redis: Redis) -> ReadSide:
+    keys = Keys(TENANT)
+    generation = Generation(redis, keys)
+
+    async def new_deployment() -> bool:
+        return True
+
+    assert await generation.establish(new_deployment)
+    return ReadSide(redis, keys, generation)

@@ -23,7 +23,8 @@ from typing import Any
 
 from aiokafka import AIOKafkaProducer
 from switchboard_devtools.embedded import free_port
-from switchboard_devtools.testing import eventually, readers_shell
+from switchboard_devtools.testing import eventually
+from switchboard_devtools.testing_env import readers_shell
 
 from .test_make_run import ready
 

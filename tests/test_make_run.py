@@ -26,7 +26,8 @@ import pytest
 from confluent_kafka import Consumer, Producer, TopicPartition
 from switchboard_devtools.apache_kafka_fetch import KAFKA_VERSION
 from switchboard_devtools.embedded import free_port
-from switchboard_devtools.testing import Brokers, readers_shell, require_java_and_maven
+from switchboard_devtools.testing import Brokers
+from switchboard_devtools.testing_env import readers_shell, require_java_and_maven
 
 pytestmark = pytest.mark.integration
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from switchboard_devtools.embedded import free_port
-from switchboard_devtools.testing import readers_shell
+from switchboard_devtools.testing_env import readers_shell
 
 from .test_make_run import PORT_VARIABLES, alive
 

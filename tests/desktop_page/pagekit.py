@@ -8,10 +8,12 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import httpx
 import pytest
 from playwright.async_api import (
     Locator,
     Page,
+    Response,
     ViewportSize,
     expect,
 )
@@ -100,3 +102,47 @@ async def record_of(stack: Stack, work_item_id: str) -> dict[str, Any]:
     assert answer.status_code == 200, answer.text
     found: dict[str, Any] = answer.json()
     return found
+
+
+# --- the Create Task dialog (test_page_create_task*.py) -----------------------------------
+
+PATH = "**/v1/desktop/workitems"
+
+
+def opener_of(tab: Page) -> Locator:
+    return tab.locator("#create-task-slot").get_by_role("button", name="Create task")
+
+
+def dialog_of(tab: Page) -> Locator:
+    return tab.get_by_role("dialog", name="Create task")
+
+
+def submit_of(dialog: Locator) -> Locator:
+    return dialog.get_by_role("button", name="Create task", exact=True)
+
+
+async def open_form(tab: Page) -> Locator:
+    await opener_of(tab).click()
+    dialog = dialog_of(tab)
+    await expect(dialog).to_be_visible()
+    return dialog
+
+
+def typed(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M")
+
+
+async def found(client: httpx.AsyncClient, path: str) -> dict[str, Any] | None:
+    answer = await client.get(path)
+    if answer.status_code == 404:
+        return None
+    assert answer.status_code == 200, answer.text
+    record: dict[str, Any] = answer.json()
+    return record
+
+
+async def send(tab: Page, dialog: Locator) -> Response:
+    """Press Create task; the gateway's answer."""
+    async with tab.expect_response(PATH) as answered:
+        await submit_of(dialog).click()
+    return await answered.value

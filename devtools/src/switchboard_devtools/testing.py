@@ -6,6 +6,7 @@ answers; else the embedded Tansu + Valkey on free ports. ``SWITCHBOARD_TEST_BROK
 = ``embedded``, ``containers`` or ``apache`` (Apache Kafka from Maven Central, with the
 embedded Valkey) forces a choice; ``SWITCHBOARD_REDIS_SERVER=cluster``: a Redis Cluster
 (testing_redis.py; services' settings from ``Brokers.settings()``, clients ``.redis()``).
+What the machine offers for the choice (Docker, Java and Maven) is asked in testing_env.py.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ import contextlib
 import functools
 import json
 import os
-import shutil
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, replace
@@ -31,9 +31,10 @@ from redis.asyncio import Redis
 from switchboard_runtime.gaps import OffsetGaps
 from switchboard_runtime.kafka_metadata import topic_partitions
 
-from switchboard_devtools.apache_kafka_fetch import KAFKA_VERSION, missing_tools
+from switchboard_devtools.apache_kafka_fetch import KAFKA_VERSION
 from switchboard_devtools.embedded import EmbeddedStack, free_port
 from switchboard_devtools.testing_auth import bearer
+from switchboard_devtools.testing_env import docker_answers, require_java_and_maven
 from switchboard_devtools.testing_redis import client_of, cluster_redis, server_name
 
 
@@ -54,20 +55,6 @@ class Brokers:
         return client_of(self.redis_url, self.redis_cluster, **options)
 
 
-def docker_answers() -> bool:
-    """True when a Docker engine answers a ping (testcontainers can start containers)."""
-    try:
-        import docker  # noqa: PLC0415 - optional, only with testcontainers
-
-        client = docker.from_env(timeout=3)
-        try:
-            return bool(client.ping())
-        finally:
-            client.close()
-    except Exception:
-        return False
-
-
 def _containers(stack: contextlib.ExitStack) -> tuple[str, str]:
     from testcontainers.community.kafka import KafkaContainer  # noqa: PLC0415
     from testcontainers.community.redis import RedisContainer  # noqa: PLC0415
@@ -76,42 +63,6 @@ def _containers(stack: contextlib.ExitStack) -> tuple[str, str]:
     redis = stack.enter_context(RedisContainer("redis:7.4"))
     host, port = redis.get_container_host_ip(), redis.get_exposed_port(6379)
     return str(kafka.get_bootstrap_server()), f"redis://{host}:{port}/0"
-
-
-def apache_kafka_version() -> str:
-    """The Kafka release the Apache Kafka tests run: SWITCHBOARD_APACHE_KAFKA_VERSION
-    (how the pinned KAFKA_VERSION was chosen; each version's jars are cached apart)."""
-    return os.environ.get("SWITCHBOARD_APACHE_KAFKA_VERSION") or KAFKA_VERSION
-
-
-def require_java_and_maven(version: str = KAFKA_VERSION, fetching: bool = False) -> None:
-    """A skip (a failure under CI) when java, or mvn before the first fetch, is missing."""
-    missing = missing_tools(version)
-    if fetching and "mvn" not in missing and shutil.which("mvn") is None:
-        missing.append("mvn")
-    if missing:
-        why = (
-            f"{' and '.join(missing)} not on PATH: Apache Kafka runs from Maven Central's "
-            "jars (apt-get install openjdk-17-jre-headless maven)"
-        )
-        if os.environ.get("CI"):
-            pytest.fail(f"{why}; CI runs on Apache Kafka", pytrace=False)
-        pytest.skip(why)
-
-
-# the test session's settings for the brokers it chose; a reader's shell has none of them
-SESSION_VARIABLES = (
-    "KAFKA_BOOTSTRAP_SERVERS",
-    "REDIS_URL",
-    "AUTH_JWT_SECRET",
-    "KAFKA_ENABLE_IDEMPOTENCE",  # the Apache Kafka leg's; the embedded Tansu refuses it
-)
-
-
-def readers_shell() -> dict[str, str]:
-    """This process's environment without the test session's broker settings: what a
-    command a newcomer types (``make run``) would see."""
-    return {k: v for k, v in os.environ.items() if k not in SESSION_VARIABLES}
 
 
 USED: list[str] = []  # the brokers this session used, said at its end

@@ -12,7 +12,8 @@ from switchboard_runtime.kafka_metadata import topic_partitions
 
 from switchboard_devtools.kafka_acls import LAYOUT, apply, grants
 from switchboard_devtools.secure_kafka import ADMIN, SecureKafka
-from switchboard_devtools.testing import apache_kafka_version, eventually, require_java_and_maven
+from switchboard_devtools.testing import eventually
+from switchboard_devtools.testing_env import apache_kafka_version, require_java_and_maven
 
 
 @contextlib.contextmanager

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from switchboard_devtools.apache_kafka import ApacheKafka, ApacheKafkaCluster
-from switchboard_devtools.testing import apache_kafka_version, require_java_and_maven
+from switchboard_devtools.testing_env import apache_kafka_version, require_java_and_maven
 
 VERSION = apache_kafka_version()
 

@@ -21,11 +21,8 @@ from switchboard_devtools.apache_kafka_fetch import (
     fetch_kafka,
     is_fetched,
 )
-from switchboard_devtools.testing import (
-    apache_kafka_version,
-    eventually,
-    require_java_and_maven,
-)
+from switchboard_devtools.testing import eventually
+from switchboard_devtools.testing_env import apache_kafka_version, require_java_and_maven
 from switchboard_runtime.kafka import ensure_topics, make_producer
 from switchboard_runtime.settings import CommonSettings
 

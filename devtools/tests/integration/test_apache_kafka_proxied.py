@@ -15,7 +15,7 @@ from aiokafka import AIOKafkaProducer
 from switchboard_devtools.apache_kafka import ApacheKafkaCluster, broker_ids
 from switchboard_devtools.apache_kafka_config import HOST
 from switchboard_devtools.tcp_proxy import TcpProxy
-from switchboard_devtools.testing import apache_kafka_version, require_java_and_maven
+from switchboard_devtools.testing_env import apache_kafka_version, require_java_and_maven
 
 from .test_apache_kafka import create_replicated, read_assigned, wait_for_isr
 
