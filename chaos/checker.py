@@ -18,6 +18,7 @@ records sent), Redis at the end and the consumer lag, and counts per scenario:
 | ``poison_missing`` | poison records sent but not found on their DLQ | yes |
 | ``commands_lost`` | commands the desktop gateway took (202) never on ``agent.commands`` | yes |
 | ``desktop_missed`` | ``offer.made`` events missing from their agent's desktop log | yes |
+| ``stream_missed`` | ``offer.made`` events that never reached their agent's open stream | yes |
 
 Item events are replayed per item in partition order (all of an item's events are
 keyed by its id, so on one partition). Capacity (``capacity.py``) is replayed per agent
@@ -200,7 +201,7 @@ def _dead_letters(records: list[Rec], known: Known, counts: Counts) -> None:
 def _desktop(records: list[Rec], known: Known, counts: Counts) -> None:
     """What went through the desktop gateway (scenario 1): every command it answered 202
     is on ``agent.commands`` (by CloudEvent id), and every ``offer.made`` to an agent is
-    in that agent's desktop log, which its stream serves."""
+    in that agent's desktop log, which its stream serves, and reached its open stream."""
     mine = [r for r in records if r.tenant == known.tenant]
     commands = {_id(r) for r in mine if r.topic == AGENT_COMMANDS}
     for ident in sorted(known.handed_on - commands):
@@ -213,6 +214,16 @@ def _desktop(records: list[Rec], known: Known, counts: Counts) -> None:
         agent = str(rec.data.get("agent_id"))
         if _id(rec) not in known.desktop_logs.get(agent, set()):
             counts.note("desktop_missed", f"{agent}: offer {rec.data.get('offer_id')}")
+        if known.stream_seen is not None and not _on_stream(rec, agent, known):
+            counts.note("stream_missed", f"{agent}: offer {rec.data.get('offer_id')}")
+
+
+def _on_stream(rec: Rec, agent: str, known: Known) -> bool:
+    """Whether the agent's stream delivered the offer, or a snapshot it was sent showed it."""
+    assert known.stream_seen is not None
+    if _id(rec) in known.stream_seen.get(agent, set()):
+        return True
+    return str(rec.data.get("offer_id")) in known.stream_snapshot_offers.get(agent, set())
 
 
 def _id(rec: Rec) -> str:

@@ -19,6 +19,7 @@ MUST_BE_ZERO = (
     "poison_missing",
     "commands_lost",
     "desktop_missed",
+    "stream_missed",
 )
 
 
@@ -40,6 +41,8 @@ class Known:
     tolerance_ms: int = 1_000  # how long an excess must last in the replay to count
     handed_on: set[str] = field(default_factory=set)  # command ids the desktop took (202)
     desktop_logs: dict[str, set[str]] | None = None  # agent -> event ids in its desktop log
+    stream_seen: dict[str, set[str]] | None = None  # agent -> event ids its stream delivered
+    stream_snapshot_offers: dict[str, set[str]] = field(default_factory=dict)  # offer ids
 
 
 @dataclass
@@ -63,6 +66,7 @@ class Counts:
     poison_missing: int = 0
     commands_lost: int = 0
     desktop_missed: int = 0
+    stream_missed: int = 0
     examples: dict[str, list[str]] = field(default_factory=dict)
     types: dict[str, int] = field(default_factory=dict)  # the tenant's records per type
 

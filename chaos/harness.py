@@ -29,6 +29,9 @@ from chaos.checker import Counts, Known, check
 from chaos.events import Rec, read_all, start_at_end, wait_drained
 from chaos.load import Intake
 from chaos.stack import Brokers, Deployment
+from chaos.streams import Streams, desktop_logs
+
+STREAMS_CATCH_UP_S = 30.0  # how long the streams may take to deliver their logs at the end
 
 
 @dataclass
@@ -50,6 +53,7 @@ class Run:
     known: Known
     agents: Agents
     intake: Intake
+    streams: Streams | None = None  # the agents' desktop streams, with a desktop gateway
     completed: set[str] = field(default_factory=set)
     notes: list[str] = field(default_factory=list)
     phases: dict[str, float] = field(default_factory=dict)
@@ -156,7 +160,7 @@ async def started(
 ) -> AsyncIterator[Run]:
     """A deployment of ``services`` (started, ready), the agents and the intake; stopped
     at the end whatever happens. With a ``desktop`` among them, the agents send their
-    commands through it."""
+    commands through it and keep their streams open on it."""
     deployment = Deployment(brokers, logs, env=dict(env))
     known = Known(deployment.tenant)
     agents = Agents(known, brokers.bootstrap, size.agents, size.capacity)
@@ -174,6 +178,8 @@ async def started(
         tasks += [asyncio.create_task(_follow(run)), asyncio.create_task(_sample_capacity(run))]
         if "desktop" in services:
             agents.gateway = lambda: deployment.of("desktop")[0].url
+            run.streams = Streams(agents.ids, agents.gateway)
+            run.streams.start()
         await agents.start()
         yield run
     finally:
@@ -182,6 +188,8 @@ async def started(
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         await agents.stop()
+        if run.streams is not None:
+            await run.streams.stop()
         await asyncio.to_thread(deployment.stop)
 
 
@@ -234,18 +242,14 @@ async def _redis_status(run: Run) -> dict[str, str | None]:
         await redis.aclose()
 
 
-async def _desktop_logs(run: Run) -> dict[str, set[str]]:
-    """The CloudEvent ids in each agent's desktop log (what its stream serves)."""
-    redis = Redis.from_url(run.brokers.redis_url)
-    try:
-        logs: dict[str, set[str]] = {}
-        for agent in run.agents.ids:
-            entries: list[tuple[bytes, dict[bytes, bytes]]]
-            entries = await redis.xrange(run.keys.desktop_log(agent))  # type: ignore[assignment]
-            logs[agent] = {str(json.loads(fields[b"e"]).get("id")) for _, fields in entries}
-        return logs
-    finally:
-        await redis.aclose()
+async def _streams_caught_up(run: Run, logs: dict[str, set[str]]) -> None:
+    """Give the agents' streams time to deliver their logs, then keep what they did."""
+    if run.streams is None:
+        return
+    if not await run.streams.caught_up(logs, STREAMS_CATCH_UP_S):
+        run.note(f"desktop streams behind their logs after {STREAMS_CATCH_UP_S} s")
+    run.known.stream_seen = run.streams.seen
+    run.known.stream_snapshot_offers = run.streams.snapshot_offers
 
 
 async def finish(run: Run) -> Counts:
@@ -256,7 +260,8 @@ async def finish(run: Run) -> Counts:
     run.known.end_ms = int(time.time() * 1000)
     run.known.redis_status = await _redis_status(run)
     if run.deployment.of("desktop"):
-        run.known.desktop_logs = await _desktop_logs(run)
+        run.known.desktop_logs = await desktop_logs(run.brokers.redis_url, run.keys, run.agents.ids)
+        await _streams_caught_up(run, run.known.desktop_logs)
     records = await read_all(run.brokers.bootstrap)
     await asyncio.to_thread(_keep, run, records)
     run.phase("read")

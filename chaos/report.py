@@ -23,6 +23,7 @@ COLUMNS = (
     ("missing_events", "missing events"),
     ("commands_lost", "desktop commands lost"),
     ("desktop_missed", "desktop log missed"),
+    ("stream_missed", "desktop stream missed"),
     ("duplicates", "duplicates (ok)"),
     ("stuck", "stuck"),
     ("http_5xx", "HTTP 5xx (503)"),

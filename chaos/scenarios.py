@@ -81,7 +81,7 @@ async def sigkill(brokers: Brokers, logs: Path, size: Size, long: bool) -> dict[
     agents act through the desktop gateway, so it is killed under their commands too."""
     rng = random.Random(1)  # noqa: S311 - reproducible moments
     kills: list[str] = []
-    every = (*SERVICES, "desktop")
+    every = ("desktop", *SERVICES)  # the gateway first, while offers are being made
     async with started(brokers, logs, size, every) as run:
 
         async def fault() -> None:
@@ -95,8 +95,18 @@ async def sigkill(brokers: Brokers, logs: Path, size: Size, long: bool) -> dict[
 
         await run.during(fault)
         counts = await finish(run)
+    streams = run.streams
+    assert streams is not None  # the agents follow their streams on the gateway
     return summary(
-        run, counts, {"faults": len(kills), "desktop_commands": len(run.known.handed_on)}
+        run,
+        counts,
+        {
+            "faults": len(kills),
+            "desktop_commands": len(run.known.handed_on),
+            "stream_connects": sum(streams.connects.values()),
+            "stream_repeats": streams.repeats,
+            "stream_refusals": streams.refusals[:5],
+        },
     )
 
 

@@ -16,6 +16,7 @@ from desktop.config import DesktopSettings
 from desktop.main import create_app as create_desktop
 from switchboard_devtools.testing import KafkaTap, eventually, serving_ready
 from switchboard_devtools.testing_auth import bearer
+from switchboard_devtools.testing_sse import sse_fields
 from switchboard_schemas.topics import AGENT_EVENTS
 
 from .conftest import Stack
@@ -32,14 +33,8 @@ async def desktop(stack: Stack, e2e_env: dict[str, Any]) -> AsyncIterator[httpx.
 
 async def messages(response: httpx.Response) -> AsyncIterator[dict[str, Any]]:
     """The stream's messages, each with its id, event name and parsed data."""
-    current: dict[str, str] = {}
-    async for line in response.aiter_lines():
-        if line == "" and current:
-            yield {**current, "data": json.loads(current["data"])}
-            current = {}
-        elif line and not line.startswith(":"):
-            name, _, value = line.partition(":")
-            current[name] = value.removeprefix(" ")
+    async for fields in sse_fields(response.aiter_lines()):
+        yield {**fields, "data": json.loads(fields["data"])}
 
 
 async def next_of(

@@ -223,3 +223,18 @@ def test_an_offer_missing_from_its_agents_desktop_log_is_missed() -> None:
     assert counts.violations() == {"desktop_missed": 1}
     assert "a2" in counts.examples["desktop_missed"][0]
     assert check(records, known(desktop_logs={"a1": {"o1"}, "a2": {"o2"}})).violations() == {}
+
+
+def test_an_offer_its_agents_stream_never_delivered_is_missed() -> None:
+    """Scenario 1: the agents' streams through a gateway that is killed and restarted."""
+    records = [
+        on("agent.events", "offer.made", "o1", agent_id="a1", offer_id="of-1"),
+        on("agent.events", "offer.made", "o2", agent_id="a1", offer_id="of-2"),
+    ]
+    logs = {"a1": {"o1", "o2"}}
+    counts = check(records, known(desktop_logs=logs, stream_seen={"a1": {"o1"}}))
+    assert counts.violations() == {"stream_missed": 1}
+    assert "of-2" in counts.examples["stream_missed"][0]
+    shown = {"a1": {"of-2"}}  # shown by a snapshot instead
+    snapshot = known(desktop_logs=logs, stream_seen={"a1": {"o1"}}, stream_snapshot_offers=shown)
+    assert check(records, snapshot).violations() == {}

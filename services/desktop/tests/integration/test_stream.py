@@ -20,6 +20,7 @@ from desktop.main import create_app
 from desktop.stream import entry_key
 from switchboard_devtools.testing import Brokers, KafkaTap, eventually, serving_ready
 from switchboard_devtools.testing_auth import bearer, token
+from switchboard_devtools.testing_sse import sse_fields
 from switchboard_schemas.topics import AGENT_EVENTS, WORKITEM_EVENTS, dlq_topic
 
 pytestmark = pytest.mark.integration
@@ -50,20 +51,16 @@ class Sse:
         return await asyncio.wait_for(self._next(), timeout)
 
     async def _next(self) -> dict[str, str]:
-        current: dict[str, str] = {}
-        async for line in self._lines:
-            if line.startswith(":"):
-                self.heartbeats += 1
-            elif line == "" and current:
-                self.messages.append(current)
-                return current
-            elif ":" in line:
-                name, _, value = line.partition(":")
-                current[name] = value.removeprefix(" ")
+        async for message in self._messages:
+            self.messages.append(message)
+            return message
         raise AssertionError("the stream ended")
 
+    def _heartbeat(self, _: str) -> None:
+        self.heartbeats += 1
+
     def __post_init__(self) -> None:
-        self._lines = self.response.aiter_lines()
+        self._messages = sse_fields(self.response.aiter_lines(), self._heartbeat)
 
 
 @contextlib.asynccontextmanager
